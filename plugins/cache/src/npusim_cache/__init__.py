@@ -1,0 +1,1 @@
+"""npusim-cache plugin package."""

@@ -1,0 +1,1 @@
+"""npusim-cores plugin package."""

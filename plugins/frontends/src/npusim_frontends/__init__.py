@@ -1,0 +1,1 @@
+"""npusim-frontends plugin package."""

@@ -1,0 +1,1 @@
+"""npusim-noc plugin package."""
