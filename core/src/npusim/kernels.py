@@ -34,6 +34,7 @@ class KernelSpec:
     epilogue: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     reduce: str = ""
     name: str = ""
+    operands: dict[str, str] = attrs.field(factory=dict, converter=dict)  # role ("A","B","C",...) -> global tensor name
 
     def signature(self) -> str:
         """Stable key for caches: op, dims, dtype, params, fused ops."""

@@ -18,8 +18,8 @@ class TogBuilder:
         self._stack: list[list[int]] = [self.root]
         self.meta: dict = {}
 
-    def tensor(self, name: str, shape, dtype: str = "fp32") -> str:
-        self.tensors[name] = Tensor(name, tuple(shape), dtype)
+    def tensor(self, name: str, shape, dtype: str = "fp32", alias: str = "") -> str:
+        self.tensors[name] = Tensor(name, tuple(shape), dtype, alias)
         return name
 
     def _add(self, node) -> int:

@@ -38,6 +38,7 @@ class Tensor:
     name: str
     shape: tuple[int, ...] = attrs.field(converter=tuple)
     dtype: str = "fp32"
+    alias: str = ""  # global name shared across kernels (same alias = same DRAM buffer); "" = private
 
     @property
     def elem_bytes(self) -> int:

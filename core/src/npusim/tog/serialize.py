@@ -27,7 +27,8 @@ def to_json(tog: Tog) -> dict:
     """JSON-able dict of `tog` (format `npusim-tog`, version FORMAT_VERSION)."""
     return {"format": "npusim-tog", "version": FORMAT_VERSION, "name": tog.name, "spad_bytes": tog.spad_bytes,
             "meta": tog.meta,
-            "tensors": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in tog.tensors.values()],
+            "tensors": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype, "alias": t.alias}
+                        for t in tog.tensors.values()],
             "root": list(tog.root), "nodes": [_node_dict(n) for n in tog.nodes.values()]}
 
 
@@ -50,7 +51,7 @@ def from_json(data: dict, source: str = "<json>") -> Tog:
         except TypeError as exc:
             raise TogError(f"{source}: bad node {nd.get('id')}: {exc}") from None
         nodes[node.id] = node
-    tensors = {t["name"]: Tensor(t["name"], tuple(t["shape"]), t["dtype"]) for t in data["tensors"]}
+    tensors = {t["name"]: Tensor(t["name"], tuple(t["shape"]), t["dtype"], t.get("alias", "")) for t in data["tensors"]}
     return Tog(data["name"], tensors, nodes, list(data["root"]), data.get("spad_bytes", 0), data.get("meta", {}))
 
 
