@@ -21,3 +21,10 @@ def npusim_register_cache(registry):
 @hookimpl
 def npusim_register_core(registry):
     registry.register("analytic", c.AnalyticCore, c.AnalyticCoreConfig, c.AnalyticCore.__doc__)
+
+
+@hookimpl
+def npusim_register_mapper(registry):
+    from npusim.builtin.fixed_mapper import FixedMapper, FixedMapperConfig
+
+    registry.register("fixed", FixedMapper, FixedMapperConfig, FixedMapper.__doc__)

@@ -18,7 +18,8 @@ def build_component(kind: str, name: str, machine: str | dict = "small-8x8", par
     """
     plugins = make_plugins()
     section = SECTION_OF[kind]
-    ov = dict(overrides or {})
+    ov = {"mapper.impl": "fixed"} if kind != "mapper" else {}  # other kinds never need the mapper
+    ov.update(overrides or {})
     ov[f"{section}.impl"] = name
     for k, v in (params or {}).items():
         ov[f"{section}.{k}"] = v
