@@ -1,0 +1,90 @@
+// Systolic-array GEMM timing models (TLS closed form and ILS in-order pipeline); see systolic.hpp.
+#include "systolic.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace npusim_cores {
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+FoldShape map_gemm(const ArrayParams& p, int64_t m, int64_t n, int64_t k) {
+  if (m < 0 || n < 0 || k < 0) throw std::invalid_argument("gemm: negative tile dimension");
+  FoldShape f;
+  if (m == 0 || n == 0 || k == 0) return f;
+  const int64_t R = p.rows, C = p.cols;
+  if (p.dataflow == DF_WS) { f.folds = cdiv(k, R) * cdiv(n, C); f.T = m; }
+  else if (p.dataflow == DF_OS) { f.folds = cdiv(m, R) * cdiv(n, C); f.T = k; }
+  else { f.folds = cdiv(k, R) * cdiv(m, C); f.T = n; }
+  return f;
+}
+
+// Cycles the stationary operand occupies its load path per fold: ws preloads R weight rows, is
+// preloads R input rows (SCALE-Sim's inter-fold prefix of R cycles); os has no preload (SCALE-Sim
+// per fold R + C + T - 2) but, when overlapped, drains R rows of results through shadow registers.
+static int64_t lead_cycles(const ArrayParams& p) { return p.dataflow == DF_OS ? 0 : p.rows; }
+static int64_t swap_cycles(const ArrayParams& p, int64_t fold) {
+  if (p.dataflow == DF_OS) return (p.overlap && fold > 0) ? p.rows : 0;
+  return p.rows;
+}
+// Pipeline fill + drain skew of one wavefront through an R x C array: R + C - 2 (SCALE-Sim v3).
+static int64_t skew_cycles(const ArrayParams& p) { return p.rows + p.cols - 2; }
+
+npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T) {
+  npusim::TileTiming t;
+  if (folds <= 0 || T <= 0) return t;
+  const int64_t lead = lead_cycles(p), skew = skew_cycles(p);
+  if (!p.overlap) {
+    // SCALE-Sim v3: folds back to back, per fold 2R+C+T-2 (ws/is) or R+C+T-2 (os); it reports the
+    // index of the last busy cycle, folds*per_fold - 1. The next tile may start after folds*per_fold.
+    const int64_t per = lead + T + skew;
+    t.occupancy = folds * per;
+    t.latency = folds * per - 1;
+    return t;
+  }
+  // Overlapped (TPU-style double-buffered stationary operand, Jouppi et al. ISCA 2017 sec. 2): fold
+  // i+1's stream starts max(T, R) after fold i's (stream-bound or preload/drain-bound).
+  const int64_t interval = std::max(T, p.rows);
+  t.occupancy = folds * interval;
+  t.latency = lead + (folds - 1) * interval + T + skew - 1;
+  return t;
+}
+
+npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions) {
+  // Instruction stream per fold i: SWAP_i (preload weights/inputs, or drain outputs for os) on the
+  // load path, then MATMUL_i streaming T rows into the array. In-order issue (an instruction starts no
+  // earlier than its predecessor); scoreboard: MATMUL_i waits for SWAP_i (RAW on the stationary
+  // buffer); SWAP_i waits for buffer i % nbuf to be released by MATMUL_{i-nbuf} (WAR). With overlap
+  // there are two buffers released when a MATMUL's last row has entered the array; without overlap
+  // one buffer released when the MATMUL has fully drained (SCALE-Sim's back-to-back folds).
+  npusim::TileTiming t;
+  if (instructions) *instructions = 0;
+  if (folds <= 0 || T <= 0) return t;
+  const int64_t skew = skew_cycles(p);
+  const int nbuf = p.overlap ? 2 : 1;
+  int64_t buf_free[2] = {0, 0};
+  int64_t path_free = 0, stream_free = 0, last_start = 0, done = 0;
+  for (int64_t i = 0; i < folds; ++i) {
+    const int b = (int)(i % nbuf);
+    const int64_t x = swap_cycles(p, i);
+    int64_t xs = std::max({last_start, path_free, buf_free[b]});
+    int64_t xe = xs + x;
+    path_free = xe;
+    last_start = xs;
+    int64_t ms = std::max({last_start, xe, stream_free});
+    stream_free = ms + T;
+    last_start = ms;
+    done = ms + T + skew;
+    buf_free[b] = p.overlap ? ms + T : done;
+    if (instructions) *instructions += 2;
+  }
+  t.latency = done - 1;  // SCALE-Sim convention: index of the last busy cycle
+  // Occupancy: when the next tile (whose own lead is a SWAP) may start so that its first MATMUL
+  // starts exactly when this instruction stream would allow a further fold's MATMUL.
+  const int64_t next_swap_end =
+      std::max({last_start, path_free, buf_free[folds % nbuf]}) + swap_cycles(p, folds);
+  t.occupancy = std::max<int64_t>(std::max(stream_free, next_swap_end) - lead_cycles(p), 0);
+  return t;
+}
+
+}  // namespace npusim_cores

@@ -1,0 +1,36 @@
+// Systolic-array GEMM timing: SCALE-Sim v3 fold model (TLS closed form) and an instruction-level
+// in-order pipeline (ILS) over per-fold PRELOAD/MATMUL instructions with buffer scoreboarding.
+#pragma once
+#include <cstdint>
+#include "npusim/types.hpp"
+
+namespace npusim_cores {
+
+enum Dataflow : int32_t { DF_WS = 0, DF_OS = 1, DF_IS = 2 };
+
+// Array geometry and pipelining policy.
+struct ArrayParams {
+  int64_t rows = 128;   // R: PEs along the reduction (ws/is) or output-row (os) dimension
+  int64_t cols = 128;   // C
+  int32_t dataflow = DF_WS;
+  int32_t overlap = 1;  // 1: next fold's preload overlaps this fold (double-buffered); 0: SCALE-Sim
+};
+
+// A GEMM tile mapped onto the array: `folds` array-sized folds, each streaming `T` rows.
+struct FoldShape {
+  int64_t folds = 0;
+  int64_t T = 0;
+};
+
+// SCALE-Sim v3 operand mapping (compute/systolic_compute_{ws,os,is}.py): ws keeps B[K,N] on the
+// array (K->rows, N->cols) and streams M; os keeps C[M,N] (M->rows, N->cols) and streams K; is keeps
+// A^T (K->rows, M->cols) and streams N. Partial folds are padded to the full array.
+FoldShape map_gemm(const ArrayParams& p, int64_t m, int64_t n, int64_t k);
+
+// Closed-form (TLS) timing of `folds` consecutive folds streaming T rows each.
+npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T);
+
+// Instruction-level (ILS) timing of the same folds; `instructions` receives the count issued.
+npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions);
+
+}  // namespace npusim_cores
