@@ -1,0 +1,157 @@
+"""Per-op-class geometry: loop extents, outer/accum dims, scratchpad buffers, footprint (total and per lane).
+
+Per-lane scratchpad use follows PyTorchSim's get_spad_size_per_lane: a (rows, cols) buffer keeps
+rows * ceil(cols / lanes) elements in each lane (columns are split over the lanes). Vector kernels
+split `lane_axis` over the lanes in chunks of `lane_stride` elements.
+"""
+from __future__ import annotations
+
+import math
+
+from npusim.errors import MappingError
+from npusim.kernels import KernelSpec, Mapping
+from npusim.lowering.conv import conv_extents, conv_geometry, window
+from npusim.tog.ops import DTYPE_BYTES
+
+ORDERS = {
+    "gemm": (("M", "N"), ("K",)),
+    "bmm": (("B", "M", "N"), ("K",)),
+    "conv": (("N", "H", "W", "O"), ("KH", "KW", "C")),
+}
+
+
+def dtype_bytes(kernel: KernelSpec) -> int:
+    """Element size of the kernel's dtype."""
+    try:
+        return DTYPE_BYTES[kernel.dtype]
+    except KeyError:
+        raise MappingError(f"kernel {kernel.name or kernel.op}: unknown dtype {kernel.dtype!r} "
+                           f"(valid: {', '.join(DTYPE_BYTES)})") from None
+
+
+def extents(kernel: KernelSpec) -> dict[str, int]:
+    """Loop extent per mapping dimension (conv: H/W are output rows/columns, C/O per group)."""
+    if kernel.op == "conv":
+        return conv_extents(kernel)
+    if kernel.op in ("gemm", "bmm", "vector"):
+        names = {"gemm": ("M", "N", "K"), "bmm": ("B", "M", "N", "K"), "vector": ("R", "C")}[kernel.op]
+        missing = [n for n in names if n not in kernel.dims]
+        if missing:
+            raise MappingError(f"kernel {kernel.name or kernel.op}: missing dims {missing} for op {kernel.op}")
+        return {n: int(kernel.dims[n]) for n in names}
+    raise MappingError(f"kernel {kernel.name or kernel.op}: no mapper geometry for op class {kernel.op!r} "
+                       "(valid: gemm, bmm, conv, vector)")
+
+
+def outer_accum(kernel: KernelSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(dims whose tiles are distributed over cores, dims accumulated in the innermost loops)."""
+    if kernel.op == "vector":
+        if kernel.reduce in ("R", "C"):
+            return (("C",) if kernel.reduce == "R" else ("R",)), (kernel.reduce,)
+        return ("R", "C"), ()
+    return ORDERS[kernel.op]
+
+
+def default_order(kernel: KernelSpec) -> tuple[str, ...]:
+    """Outer dims then accumulation dims."""
+    o, a = outer_accum(kernel)
+    return (*o, *a)
+
+
+def buffers(kernel: KernelSpec, tiles: dict[str, int]) -> list[tuple[int, int]]:
+    """(rows, cols) of every scratchpad buffer one iteration keeps live (= the TOG's DMA tiles)."""
+    t = tiles
+    if kernel.op in ("gemm", "bmm"):
+        return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"])]
+    if kernel.op == "conv":
+        g = conv_geometry(kernel)
+        wh = window(t["H"], t["KH"], g["stride"], g["dil"])
+        ww = window(t["W"], t["KW"], g["stride"], g["dil"])
+        return [(t["N"] * wh * ww, t["C"]), (t["KH"] * t["KW"] * t["C"], t["O"]), (t["N"] * t["H"] * t["W"], t["O"])]
+    out = {"": (t["R"], t["C"]), "C": (t["R"], 1), "R": (1, t["C"])}[kernel.reduce]
+    return [(t["R"], t["C"]), out]
+
+
+def _lane_share(n: int, lanes: int, stride: int) -> int:
+    """Elements one lane holds when n elements are dealt to `lanes` lanes in chunks of `stride`."""
+    return math.ceil(math.ceil(n / stride) / lanes) * stride
+
+
+def footprint(kernel: KernelSpec, tiles: dict[str, int], lanes: int, lane_axis: str = "",
+              lane_stride: int = 1) -> tuple[int, int]:
+    """(total scratchpad bytes, bytes in the fullest lane) of one iteration's buffers."""
+    eb = dtype_bytes(kernel)
+    total = per_lane = 0
+    bufs = buffers(kernel, tiles)
+    for rows, cols in bufs:
+        total += rows * cols
+        if kernel.op == "vector" and lane_axis == "R":
+            per_lane += _lane_share(rows, lanes, lane_stride) * cols
+        else:
+            per_lane += rows * _lane_share(cols, lanes, lane_stride if kernel.op == "vector" else 1)
+    return total * eb, per_lane * eb
+
+
+def limits(machine, double_buffer: bool) -> tuple[int, int]:
+    """(total, per-lane) scratchpad bytes a mapping may use: half of each with double buffering."""
+    core = machine.core
+    div = 2 if double_buffer else 1
+    return core.spad_bytes // div, core.spad_kib_per_lane * 1024 // div
+
+
+def pad_factor(extent: int, factor: int) -> int:
+    """PyTorchSim's padding unit: `factor` (lanes / array size) for large dims, else 8 (or the dim)."""
+    return factor if extent > factor else min(8, factor)
+
+
+def padded(extent: int, factor: int) -> int:
+    """Extent rounded up to its padding unit."""
+    f = pad_factor(extent, factor)
+    return -(-extent // f) * f
+
+
+def align_factors(kernel: KernelSpec, machine) -> dict[str, int]:
+    """Padding unit per dimension: vector lanes, at least the systolic array side the dim maps onto."""
+    core = machine.core
+    lanes = core.vector_lanes
+    if kernel.op in ("gemm", "bmm"):
+        f = {"M": lanes, "N": max(lanes, core.array_cols), "K": max(lanes, core.array_rows)}
+        if kernel.op == "bmm":
+            f["B"] = 1
+        return f
+    if kernel.op == "conv":
+        return {"N": 1, "H": 1, "W": 1, "O": max(lanes, core.array_cols), "C": max(lanes, core.array_rows),
+                "KH": 1, "KW": 1}
+    return {"R": lanes, "C": lanes}
+
+
+def padded_dims(kernel: KernelSpec, machine) -> dict[str, int]:
+    """Every extent padded to its unit (what the array / lanes actually process)."""
+    f = align_factors(kernel, machine)
+    return {d: (padded(e, f[d]) if f[d] > 1 else e) for d, e in extents(kernel).items()}
+
+
+def divisors(n: int) -> list[int]:
+    """Sorted divisors of n >= 1."""
+    small = [i for i in range(1, math.isqrt(n) + 1) if n % i == 0]
+    return sorted(set(small + [n // i for i in small]))
+
+
+def aligned_choices(extent: int, factor: int, every_multiple: bool = False) -> list[int]:
+    """Tile sizes for a dim: multiples of the padding unit dividing the padded extent (PyTorchSim), clipped."""
+    f = pad_factor(extent, factor)
+    if factor <= 1:
+        return divisors(extent) if not every_multiple else list(range(1, extent + 1))
+    if extent <= f:
+        return [extent]
+    q = -(-extent // f)
+    if every_multiple:
+        mult = set(range(1, q + 1))
+    else:  # divisors of the padded extent (PyTorchSim) plus powers of two (primes have no divisors)
+        mult = set(divisors(q)) | {1 << i for i in range(q.bit_length()) if 1 << i <= q}
+    return sorted({min(f * i, extent) for i in mult})
+
+
+def mapping_footprint(kernel: KernelSpec, mapping: Mapping, machine) -> tuple[int, int]:
+    """footprint() of a Mapping on `machine`."""
+    return footprint(kernel, mapping.tiles, machine.core.vector_lanes, mapping.lane_axis, mapping.lane_stride)

@@ -1,0 +1,112 @@
+"""Heuristic mapper: Gemmini-style largest tile in half the scratchpad, padded to the lane/array unit,
+with PyTorchSim's refinements (enough output tiles for every core, no extreme aspect ratio) and a
+shrink fallback so it never fails."""
+from __future__ import annotations
+
+import math
+
+from npusim.kernels import KernelSpec, Mapping
+from npusim_mappers import geometry as geo
+from npusim_mappers.config import MapperConfig
+from npusim_mappers.space import fits, shrink, tile_space
+
+
+def _n_outer(kernel: KernelSpec, tiles: dict) -> int:
+    ext = geo.extents(kernel)
+    outer, _ = geo.outer_accum(kernel)
+    return math.prod(-(-ext[d] // tiles[d]) for d in outer)
+
+
+def vector_lane_split(kernel: KernelSpec, tiles: dict, machine) -> tuple[str, int]:
+    """Lane axis (the non-reduced one, else the contiguous C) and a stride of one vector register
+    (VLEN / element bits, PyTorchSim's vlane_stride idea) that still spreads the tile over all lanes."""
+    axis = "R" if kernel.reduce == "C" else "C"
+    core = machine.core
+    vreg = max(1, core.vlen_bits // (8 * geo.dtype_bytes(kernel)))
+    stride = max(1, min(vreg, tiles[axis] // core.vector_lanes))
+    return axis, stride
+
+
+class HeuristicMapper:
+    """Deterministic single-shot mapper (the machine default): ask once, always the same mapping."""
+
+    name = "heuristic"
+
+    def __init__(self, config: MapperConfig, machine, timing=None):
+        self.config = config
+        self.machine = machine
+        self.timing = timing
+        self._proposed: set[str] = set()
+        self._memo: dict[str, Mapping] = {}
+
+    def propose(self, kernel: KernelSpec) -> Mapping | None:
+        """The heuristic mapping the first time per kernel, then None (nothing else to try)."""
+        key = kernel.signature()
+        if key in self._proposed:
+            return None
+        self._proposed.add(key)
+        return self.best(kernel)
+
+    def report(self, kernel: KernelSpec, mapping: Mapping, cycles: int) -> None:
+        """The heuristic does not learn from simulated costs."""
+
+    def best(self, kernel: KernelSpec, simulate=None) -> Mapping:
+        """The heuristic mapping (simulate is ignored: there is one candidate)."""
+        key = kernel.signature()
+        if key not in self._memo:
+            self._memo[key] = self.choose(kernel)
+        return self._memo[key]
+
+    def choose(self, kernel: KernelSpec) -> Mapping:
+        db = self.config.double_buffer
+        m = self.machine
+        cores = m.core.num_cores
+        best = None
+        best_key = None
+        relaxed = None
+        relaxed_key = None
+        ext = geo.extents(kernel)
+        for tiles in tile_space(kernel, m, cap=self.config.max_candidates):
+            axis, stride = vector_lane_split(kernel, tiles, m) if kernel.op == "vector" else ("", 1)
+            ok, total = fits(kernel, tiles, m, db, axis, stride)
+            if not ok:
+                continue
+            key = self._score(kernel, tiles, total)
+            if relaxed_key is None or key > relaxed_key:
+                relaxed, relaxed_key = tiles, key
+            if _n_outer(kernel, tiles) < min(cores, _n_outer(kernel, {d: 1 for d in ext})):
+                continue  # PyTorchSim min_tile: at least one output tile per core
+            f = geo.align_factors(kernel, m)
+            if kernel.op == "conv" and tiles["C"] > f["C"]:
+                continue  # PyTorchSim conv mapping: input-channel tile at most one array/lane width
+            if kernel.op in ("gemm", "bmm"):
+                if max(tiles["N"], f["N"]) // max(tiles["M"], f["M"]) >= self.config.max_aspect:
+                    continue  # PyTorchSim: avoid extreme N:M tile aspect ratios
+            if best_key is None or key > best_key:
+                best, best_key = tiles, key
+        tiles = best or relaxed
+        if tiles is None:
+            start = {d: min(v) for d, v in _smallest(kernel, m).items()}
+            tiles = shrink(kernel, start, m, db, *(
+                vector_lane_split(kernel, start, m) if kernel.op == "vector" else ("", 1)))
+        axis, stride = vector_lane_split(kernel, tiles, m) if kernel.op == "vector" else ("", 1)
+        if kernel.op == "vector":
+            tiles = shrink(kernel, tiles, m, db, axis, stride)
+        return Mapping(tiles, geo.default_order(kernel), double_buffer=db, lane_axis=axis, lane_stride=stride,
+                       source=self.name)
+
+    @staticmethod
+    def _score(kernel: KernelSpec, tiles: dict, total: int) -> tuple:
+        """Bigger is better: conv maximizes the kernel window first (PyTorchSim conv mapping), all
+        maximize scratchpad use, then output-tile area, then the M / row tile (deterministic ties)."""
+        if kernel.op == "conv":
+            return (tiles["KH"] * tiles["KW"], total, tiles["H"] * tiles["W"], tiles["N"], tiles["O"], tiles["C"])
+        if kernel.op in ("gemm", "bmm"):
+            return (total, tiles["M"] * tiles["N"], tiles["M"], tiles["N"])
+        return (total, tiles["R"], tiles["C"])
+
+
+def _smallest(kernel: KernelSpec, machine) -> dict[str, list[int]]:
+    from npusim_mappers.space import dim_choices
+
+    return dim_choices(kernel, machine)
