@@ -1,2 +1,9 @@
-"""Entry-point plugin of npusim-cache: registers its components through npusim_* hooks."""
-from npusim.hookspecs import hookimpl  # noqa: F401
+"""Entry-point plugin of npusim-cache: registers the `sectored` L2 through npusim_* hooks."""
+from npusim.hookspecs import hookimpl
+
+
+@hookimpl
+def npusim_register_cache(registry):
+    from npusim_cache.sectored import SectoredCache, SectoredCacheConfig
+
+    registry.register("sectored", SectoredCache, SectoredCacheConfig, SectoredCache.__doc__)

@@ -1,0 +1,79 @@
+// Memory-side sectored L2 (AccelSim/GPGPU-Sim style): one slice per memory channel in front of a
+// downstream MemoryDevice. Event-driven: a slice only acts on L2 clock edges where it has input,
+// a miss-queue entry to send, or a blocked access that a fill/ack/send may have unblocked.
+#pragma once
+#include <deque>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "l2_policy.hpp"
+#include "npusim/memory.hpp"
+
+namespace npusim {
+
+class SectoredL2 : public CacheDevice {
+ public:
+  // channels: slices (= memory channels); freq_mhz: L2 clock; hit_latency: L2 cycles from lookup (or
+  // fill) to response; miss_queue: entries per slice towards the downstream; input_queue: requests
+  // that may wait per slice before try_send refuses; port_bytes: bytes a slice reads/writes per cycle.
+  SectoredL2(int channels, const l2::Params& p, double freq_mhz, int hit_latency, int miss_queue,
+             int input_queue, int port_bytes);
+  void set_downstream(MemoryDevice* next) override { down_ = next; }
+  int num_channels() override { return (int)slices_.size(); }
+  bool try_send(const MemRequest& req, Tick now) override;
+  void advance(Tick until, std::vector<MemCompletion>& done) override;
+  Tick next_event() override;
+  double min_latency_ps() override;
+  double peak_bytes_per_ps() override;
+  std::string stats_json() override;
+  // Policy object of slice `ch` (functional state; for tests and debugging).
+  l2::L2Policy& slice_policy(int ch) { return slices_[ch].pol; }
+
+ private:
+  struct Access { int32_t orig; int64_t addr; int32_t bytes; Tick ready; };
+  struct Orig { MemRequest req; int32_t remaining = 0; Tick finish = 0; int32_t bypass = 0; };
+  struct Pending { MemRequest req; Tick ready; };                 // miss-queue entry
+  struct Inflight { int32_t slice; int32_t kind; int64_t token; }; // downstream id -> meaning
+  struct Slice {
+    explicit Slice(const l2::Params& p) : pol(p) {}
+    l2::L2Policy pol;
+    std::deque<Access> in;
+    std::deque<Pending> mq;
+    int32_t in_reqs = 0;       // original requests with accesses still in `in`
+    Tick next_proc = 0;        // first edge the data port is free
+    Tick next_send = 0;        // first edge the miss queue may send again
+    bool blocked = false;      // head access failed its reservation; wait for a fill/ack/send
+    int64_t stamp = 0;
+    int64_t bypassed = 0, bypass_bytes = 0, requests = 0, read_bytes = 0, write_bytes = 0;
+  };
+  struct Done {
+    Tick time; int64_t seq; int32_t orig;
+    bool operator>(const Done& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+
+  Tick slice_next(const Slice& s) const;
+  void step_slice(int i, Tick t);
+  void on_downstream(const MemCompletion& c);
+  void part_done(int32_t orig, Tick when);
+  int32_t new_orig(const MemRequest& req, Tick now, int32_t parts, int32_t bypass);
+  void enqueue_out(int i, Tick t, int32_t token_orig);
+  Tick edge(Tick t) const { return next_edge(t, period_); }
+
+  std::vector<Slice> slices_;
+  std::vector<Orig> origs_;
+  std::vector<int32_t> free_origs_;
+  std::unordered_map<int64_t, Inflight> inflight_;
+  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_q_;
+  std::vector<MemCompletion> dbuf_;
+  MemoryDevice* down_ = nullptr;
+  Tick period_, hit_ps_;
+  int32_t mq_size_, in_size_, port_bytes_, atom_;
+  int64_t next_id_ = int64_t(1) << 62, seq_ = 0;
+  int64_t occ_total_ = 0, occ_max_ = 0, down_reads_ = 0, down_writes_ = 0;
+  std::vector<int64_t> occ_last_;
+  Tick last_ = 0;
+};
+
+}  // namespace npusim
