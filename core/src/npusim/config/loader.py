@@ -149,7 +149,8 @@ def load_config(spec: str | Path | dict | None = None, plugins=None,
 def _check(cfg: MachineConfig) -> None:
     c = cfg.core
     for name in ("num_cores", "num_systolic_arrays", "array_rows", "array_cols", "vector_lanes",
-                 "spad_kib_per_lane", "vlen_bits", "dma_engines", "dma_max_outstanding", "injection_ports",
+                 "spad_kib_per_lane", "vlen_bits", "dma_engines", "dma_max_outstanding", "dma_bytes_per_cycle",
+                 "injection_ports",
                  "issue_window"):
         if getattr(c, name) <= 0:
             raise ConfigError(f"core.{name} must be > 0, got {getattr(c, name)}")

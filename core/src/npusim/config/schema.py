@@ -24,7 +24,9 @@ class CoreConfig:
     vlen_bits: int = param(256, "vector register length per lane (RISC-V V VLEN)", "bits")
     accum_kib: int = param(4096, "accumulator SRAM for GEMM partial sums (separate from scratchpad)", "KiB")
     dma_engines: int = param(2, "DMA queues per core; loads and stores of independent tiles overlap", "queues")
-    dma_max_outstanding: int = param(128, "outstanding memory transactions per DMA queue", "transactions")
+    dma_max_outstanding: int = param(512, "outstanding memory transactions per DMA queue", "transactions")
+    dma_bytes_per_cycle: int = param(512, "bytes a DMA queue can issue per core cycle (481 GB/s at 940 MHz is "
+                                     "512 B/cycle)", "bytes/cycle")
     injection_ports: int = param(1, "NoC injection ports per core (PyTorchSim icnt_injection_ports_per_core)",
                                  "ports")
     issue_window: int = param(64, "instructions in flight per core (in-order issue, out-of-order completion)",

@@ -1,0 +1,683 @@
+// Event-driven multi-core TOG engine (see engine.hpp). Semantics follow PyTorchSim's TOGSim: one
+// instruction issued per core cycle in program order; MOVIN/MOVOUT go to DMA queues, COMP to a
+// systolic array or the vector unit; units run their queues in order, out of order w.r.t. each
+// other; BAR (wait) blocks issue until the tagged async DMAs finished. Unlike TOGSim, idle units are
+// never ticked: time jumps from event to event.
+#include "engine.hpp"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+namespace npusim {
+
+static uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+Engine::Engine(EngineParams p, MemoryDevice* mem, Interconnect* noc, ComputeTiming* timing)
+    : p_(p), mem_(mem), noc_(noc), timing_(timing), period_(period_ps(p.core_mhz)) {
+  nchan_ = mem_->num_channels();
+  cores_.resize(p_.num_cores);
+  for (auto& c : cores_) {
+    c.arrays.resize(p_.arrays);
+    c.dma.resize(p_.dma_engines);
+  }
+  part_of_core_.assign(p_.num_cores, 0);
+  mem_wait_.resize(nchan_);
+  resp_wait_.resize(nchan_);
+}
+
+int Engine::add_kernel(const std::string& name, const std::vector<int64_t>& nodes, const std::vector<int64_t>& dims,
+                       const std::vector<int64_t>& offs, const std::vector<int64_t>& deps, int nvars, int root_first) {
+  Kernel k;
+  k.name = name;
+  k.nodes = nodes;
+  k.dims = dims;
+  k.offs = offs;
+  k.deps = deps;
+  k.nvars = nvars;
+  k.root_first = root_first;
+  // Perfect nest of outer loops from the root: their iterations are distributed over cores.
+  int cur = root_first;
+  while (cur >= 0 && k.n(cur, NF_TYPE) == NT_LOOP && k.n(cur, NF_LOOPKIND) == LK_OUTER &&
+         k.n(cur, NF_NEXT_SIBLING) < 0) {
+    k.outer_nest.push_back(cur);
+    int64_t s = k.n(cur, NF_START), e = k.n(cur, NF_END), st = k.n(cur, NF_STEP);
+    k.outer_total *= std::max<int64_t>(0, (e - s + st - 1) / st);
+    cur = (int)k.n(cur, NF_FIRST_CHILD);
+  }
+  k.body_first = cur;
+  kernels_.push_back(std::move(k));
+  return (int)kernels_.size() - 1;
+}
+
+int64_t Engine::launch(int kernel, int partition, Tick at, int tenant) {
+  if (partition >= (int)part_queue_.size()) {
+    part_queue_.resize(partition + 1);
+    part_running_.resize(partition + 1, -1);
+  }
+  Launch l;
+  l.kernel = kernel;
+  l.partition = partition;
+  l.tenant = tenant;
+  l.at = at;
+  launches_.push_back(l);
+  int64_t id = (int64_t)launches_.size() - 1;
+  part_queue_[partition].push_back(id);
+  push(std::max(at, now_), EV_LAUNCH, -1, partition);
+  return id;
+}
+
+void Engine::push(Tick t, int type, int core, int64_t a) { pq_.push(Event{t, ev_seq_++, type, core, a}); }
+
+void Engine::schedule_issue(int c, Tick t) {
+  Core& core = cores_[c];
+  if (core.issue_scheduled || !core.w.active) return;
+  core.issue_scheduled = true;
+  push(next_edge(t, period_), EV_ISSUE, c, 0);
+}
+
+bool Engine::idle() const {
+  if (!pq_.empty()) return false;
+  for (auto& q : part_queue_) if (!q.empty()) return false;
+  for (auto r : part_running_) if (r >= 0) return false;
+  return noc_->next_event() == kNever && mem_->next_event() == kNever;
+}
+
+void Engine::start_launch(int p) {
+  if (part_running_[p] >= 0 || part_queue_[p].empty()) return;
+  int64_t id = part_queue_[p].front();
+  Launch& L = launches_[id];
+  if (L.at > now_) { push(L.at, EV_LAUNCH, -1, p); return; }
+  part_queue_[p].pop_front();
+  part_running_[p] = id;
+  L.start = now_;
+  const Kernel& k = kernels_[L.kernel];
+  std::vector<int> cores;
+  for (int c = 0; c < p_.num_cores; ++c) if (part_of_core_[c] == p) cores.push_back(c);
+  if (cores.empty()) { error_ = "partition " + std::to_string(p) + " has no cores"; L.end = now_; part_running_[p] = -1; return; }
+  int n = (int)cores.size();
+  L.cores_left = 0;
+  for (int r = 0; r < n; ++r) {
+    bool has_work = k.outer_nest.empty() ? r == 0 : r < k.outer_total;
+    if (!has_work) continue;
+    Core& core = cores_[cores[r]];
+    Walker& w = core.w;
+    w = Walker();
+    w.active = true;
+    w.done = false;
+    w.launch = id;
+    w.kernel = L.kernel;
+    w.rank = r;
+    w.ncores = k.outer_nest.empty() ? 1 : n;
+    w.outer_idx = r;
+    w.vals.assign(k.nvars, 0);
+    w.last_inst.assign(k.nodes.size() / NF_COUNT, -1);
+    w.last_seq.assign(k.nodes.size() / NF_COUNT, -1);
+    w.scope_loads.assign(1, {});
+    w.in_body = false;
+    core.array_of_gemm.assign(k.nodes.size() / NF_COUNT, 0);
+    core.tag_outstanding.clear();
+    core.sync_wait = -1;
+    L.cores_left++;
+    schedule_issue(cores[r], now_);
+  }
+  if (L.cores_left == 0) {
+    L.end = now_;
+    part_running_[p] = -1;
+    start_launch(p);
+  }
+}
+
+// Set loop values of the outer nest for flattened index idx (last nest loop fastest).
+static void decode_outer(const std::vector<int>& nest, const std::vector<int64_t>& nodes, int64_t idx,
+                         std::vector<int64_t>& vals) {
+  for (int i = (int)nest.size() - 1; i >= 0; --i) {
+    const int64_t* row = &nodes[(size_t)nest[i] * NF_COUNT];
+    int64_t trips = (row[NF_END] - row[NF_START] + row[NF_STEP] - 1) / row[NF_STEP];
+    vals[row[NF_VAR]] = row[NF_START] + (idx % trips) * row[NF_STEP];
+    idx /= trips;
+  }
+}
+
+void Engine::close_scope(Core& core, size_t depth) {
+  auto& v = core.w.scope_loads[depth];
+  for (int64_t slot : v) {
+    pool_[slot].closed = true;
+    maybe_free(slot);
+  }
+  v.clear();
+}
+
+bool Engine::walker_next(int c, int& node) {
+  Core& core = cores_[c];
+  Walker& w = core.w;
+  const Kernel& k = kernels_[w.kernel];
+  while (true) {
+    if (!w.in_body) {
+      if (w.outer_idx >= std::max<int64_t>(k.outer_total, 1) || (k.outer_nest.empty() && w.outer_idx > 0)) return false;
+      if (!k.outer_nest.empty()) decode_outer(k.outer_nest, k.nodes, w.outer_idx, w.vals);
+      w.in_body = true;
+      w.cursor = k.body_first;
+      w.stack.clear();
+    }
+    if (w.cursor < 0) {
+      if (w.stack.empty()) {
+        close_scope(core, 0);
+        w.in_body = false;
+        w.outer_idx += w.ncores;
+        continue;
+      }
+      int loop = w.stack.back().loop;
+      close_scope(core, w.stack.size());
+      int64_t var = k.n(loop, NF_VAR);
+      w.vals[var] += k.n(loop, NF_STEP);
+      if (w.vals[var] < k.n(loop, NF_END)) {
+        w.cursor = (int)k.n(loop, NF_FIRST_CHILD);
+      } else {
+        w.stack.pop_back();
+        w.cursor = (int)k.n(loop, NF_NEXT_SIBLING);
+      }
+      continue;
+    }
+    int cur = w.cursor;
+    if (k.n(cur, NF_TYPE) == NT_LOOP) {
+      if (k.n(cur, NF_START) >= k.n(cur, NF_END) || k.n(cur, NF_FIRST_CHILD) < 0) {
+        w.cursor = (int)k.n(cur, NF_NEXT_SIBLING);
+        continue;
+      }
+      w.stack.push_back(Frame{cur, 0});
+      if (w.scope_loads.size() <= w.stack.size()) w.scope_loads.resize(w.stack.size() + 1);
+      w.vals[k.n(cur, NF_VAR)] = k.n(cur, NF_START);
+      w.cursor = (int)k.n(cur, NF_FIRST_CHILD);
+      continue;
+    }
+    w.cursor = (int)k.n(cur, NF_NEXT_SIBLING);
+    node = cur;
+    return true;
+  }
+}
+
+int64_t Engine::new_inst() {
+  int64_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+    pool_[slot] = Inst();
+  } else {
+    slot = (int64_t)pool_.size();
+    pool_.emplace_back();
+  }
+  pool_[slot].seq = inst_seq_++;
+  return slot;
+}
+
+int64_t Engine::extent(const Kernel& k, int64_t d, const std::vector<int64_t>& vals) const {
+  const int64_t* row = &k.dims[(size_t)d * 4];
+  int64_t size = row[0];
+  if (row[2] >= 0) size = std::min(size, row[3] - vals[row[2]]);
+  return size;
+}
+
+TileTiming Engine::timing_of(const Kernel& k, int node, const Inst& in) {
+  int type = (int)k.n(node, NF_TYPE);
+  int32_t eb = (int32_t)k.n(node, NF_ELEM_BYTES);
+  uint64_t key = mix(mix(mix(mix(mix((uint64_t)type, (uint64_t)in.a), (uint64_t)in.b), (uint64_t)in.c), (uint64_t)eb),
+                     (uint64_t)k.n(node, NF_OP));
+  auto it = tcache_.find(key);
+  if (it != tcache_.end()) return it->second;
+  TileTiming t;
+  if (type == NT_GEMM) t = timing_->gemm(in.a, in.b, in.c, eb);
+  else if (type == NT_VECTOR) t = timing_->vector((int32_t)k.n(node, NF_OP), in.a, eb);
+  else { t.latency = std::max<int64_t>(1, in.a); t.occupancy = t.latency; }  // preload: one weight row per cycle
+  if (t.occupancy < 1) t.occupancy = 1;
+  if (t.latency < t.occupancy) t.latency = t.occupancy;
+  tcache_[key] = t;
+  return t;
+}
+
+void Engine::try_issue(int c) {
+  Core& core = cores_[c];
+  Walker& w = core.w;
+  if (!w.active || core.sync_wait >= 0) return;
+  const Kernel& k = kernels_[w.kernel];
+  if (w.held < 0 && !w.done) {
+    int node;
+    if (walker_next(c, node)) w.held = node;
+    else w.done = true;
+  }
+  if (w.held < 0) {
+    if (core.inflight == 0) finish_walker(c);
+    return;
+  }
+  int node = w.held;
+  int type = (int)k.n(node, NF_TYPE);
+  if (type == NT_WAIT) {
+    auto it = core.tag_outstanding.find((int)k.n(node, NF_TAG));
+    if (it != core.tag_outstanding.end() && it->second > 0) return;  // re-tried when a DMA finishes
+    core.n_wait++;
+  } else if (type == NT_BARRIER) {
+    if (core.inflight > 0) return;
+    core.n_bar++;
+  } else {
+    if (core.inflight >= p_.issue_window) return;
+    if (type == NT_LOAD) {
+      int64_t bytes = k.n(node, NF_ELEM_BYTES);
+      for (int64_t d = 0; d < k.n(node, NF_DIM_COUNT); ++d) bytes *= extent(k, k.n(node, NF_DIM_BEGIN) + d, w.vals);
+      if (core.spad_used + bytes > p_.spad_bytes) {
+        if (core.inflight == 0) {
+          error_ = "scratchpad overflow in kernel '" + k.name + "': node " + std::to_string(node) + " needs " +
+                   std::to_string(bytes) + " B with " + std::to_string(core.spad_used) + " of " +
+                   std::to_string(p_.spad_bytes) + " B live";
+          w.active = false;
+        }
+        return;  // re-tried when a buffer is freed
+      }
+    }
+    issue_node(c, node);
+  }
+  w.held = -1;
+  schedule_issue(c, now_ + period_);  // one instruction per core cycle
+}
+
+void Engine::issue_node(int c, int node) {
+  Core& core = cores_[c];
+  Walker& w = core.w;
+  const Kernel& k = kernels_[w.kernel];
+  int type = (int)k.n(node, NF_TYPE);
+  int64_t slot = new_inst();
+  Inst* in = &pool_[slot];
+  in->core = c;
+  in->node = node;
+  in->type = type;
+  in->launch = w.launch;
+  for (int64_t i = 0; i < k.n(node, NF_DEP_COUNT); ++i) {
+    int dep = (int)k.deps[k.n(node, NF_DEP_BEGIN) + i];
+    int64_t ds = w.last_inst[dep];
+    if (ds < 0 || pool_[ds].seq != w.last_seq[dep]) continue;  // finished and recycled
+    Inst& d = pool_[ds];
+    if (!d.done) { in->pending++; d.waiters.push_back(slot); }
+    if (d.type == NT_LOAD && !d.freed) { d.consumers++; in->dep_loads.push_back(ds); }
+  }
+  w.last_inst[node] = slot;
+  w.last_seq[node] = in->seq;
+  core.inflight++;
+  if (type == NT_LOAD || type == NT_STORE) {
+    int64_t nd = k.n(node, NF_DIM_COUNT), db = k.n(node, NF_DIM_BEGIN);
+    in->elem = k.n(node, NF_ELEM_BYTES);
+    int64_t start = 0, bytes = in->elem;
+    for (int64_t d = 0; d < nd; ++d) {
+      const int64_t* row = &k.dims[(size_t)(db + d) * 4];
+      int64_t e = extent(k, db + d, w.vals);
+      in->ext.push_back(e);
+      in->stride.push_back(row[1]);
+      if (row[2] >= 0) start += w.vals[row[2]] * row[1];
+      bytes *= e;
+    }
+    for (int64_t o = 0; o < k.n(node, NF_OFF_COUNT); ++o) {
+      const int64_t* row = &k.offs[(size_t)(k.n(node, NF_OFF_BEGIN) + o) * 2];
+      start += w.vals[row[0]] * row[1];
+    }
+    in->base = k.n(node, NF_BASE_ADDR) + start * in->elem;
+    in->bytes = bytes;
+    in->idx.assign(nd, 0);
+    in->gen_done = bytes <= 0;
+    in->flags = (int)k.n(node, NF_FLAGS);
+    in->tag = (int)k.n(node, NF_TAG);
+    in->is_async = k.n(node, NF_ASYNC) != 0;
+    if (type == NT_LOAD) {
+      core.n_movin++;
+      in->spad = bytes;
+      core.spad_used += bytes;
+      core.spad_peak = std::max(core.spad_peak, core.spad_used);
+      w.scope_loads[w.stack.size()].push_back(slot);
+    } else {
+      core.n_movout++;
+    }
+    if (in->is_async) core.tag_outstanding[in->tag]++;
+    else core.sync_wait = slot;
+    int e = core.next_dma++ % p_.dma_engines;
+    in->unit = e;
+    core.dma[e].q.push_back(slot);
+    dma_pump(c, e);
+    return;
+  }
+  int64_t db = k.n(node, NF_DIM_BEGIN);
+  if (type == NT_GEMM) {
+    in->a = extent(k, db, w.vals);
+    in->b = extent(k, db + 1, w.vals);
+    in->c = extent(k, db + 2, w.vals);
+    // An accumulation chain (same output tile over the K loop) stays on one array; a new chain
+    // starts when the K dimension's loop is at its first iteration (or K is not tiled).
+    const int64_t* krow = &k.dims[(size_t)(db + 2) * 4];
+    bool new_chain = krow[2] < 0 || w.vals[krow[2]] == 0;
+    if (new_chain) core.array_of_gemm[node] = core.next_array++ % p_.arrays;
+    in->unit = core.array_of_gemm[node];
+    core.n_gemm++;
+    Unit& u = core.arrays[in->unit];
+    u.q.push_back(slot);
+    unit_try_start(c, u, in->unit);
+  } else if (type == NT_PRELOAD) {
+    in->a = extent(k, db, w.vals);
+    in->unit = core.next_array % p_.arrays;
+    core.n_preload++;
+    Unit& u = core.arrays[in->unit];
+    u.q.push_back(slot);
+    unit_try_start(c, u, in->unit);
+  } else {  // vector
+    int64_t elems = 1;
+    for (int64_t d = 0; d < k.n(node, NF_DIM_COUNT); ++d) elems *= extent(k, db + d, w.vals);
+    in->a = elems;
+    in->unit = p_.arrays;
+    core.n_vec++;
+    core.vec.q.push_back(slot);
+    unit_try_start(c, core.vec, p_.arrays);
+  }
+}
+
+void Engine::unit_try_start(int c, Unit& u, int unit_id) {
+  if (u.q.empty() || u.busy_until > now_) return;
+  int64_t slot = u.q.front();
+  Inst& in = pool_[slot];
+  if (in.pending > 0) return;
+  u.q.pop_front();
+  const Kernel& k = kernels_[launches_[in.launch].kernel];
+  TileTiming t = timing_of(k, in.node, in);
+  in.started = true;
+  in.start = now_;
+  Tick occ = t.occupancy * period_, lat = t.latency * period_;
+  u.busy_until = now_ + occ;
+  u.busy_ps += occ;
+  u.count++;
+  push(now_ + lat, EV_INST_DONE, c, slot);
+  push(now_ + occ, EV_UNIT_FREE, c, unit_id);
+  if (p_.trace) trace_.push_back(TraceEvent{c * 64 + unit_id, in.node, in.launch, now_, now_ + lat});
+}
+
+void Engine::map_channel(int64_t addr, int32_t& ch, int64_t& local) const {
+  int64_t g = addr / p_.interleave_bytes;
+  int64_t C = nchan_;
+  int64_t hi = g / C, lo = g % C;
+  if (p_.interleave_ipoly && (C & (C - 1)) == 0 && C > 1) {
+    // XOR-fold the upper granule bits onto the channel bits (an IPOLY-style hash as in
+    // GPGPU-Sim / PyTorchSim's memory partition indexing): consecutive rows of a tile spread
+    // over all channels while (hi, channel) stays a bijection of the granule index.
+    int bits = 0;
+    while ((1LL << bits) < C) ++bits;
+    int64_t h = hi, fold = 0;
+    while (h) { fold ^= h & (C - 1); h >>= bits; }
+    lo ^= fold;
+  }
+  ch = (int32_t)lo;
+  local = hi * p_.interleave_bytes + addr % p_.interleave_bytes;
+}
+
+void Engine::dma_pump(int c, int e) {
+  Core& core = cores_[c];
+  DmaEngine& de = core.dma[e];
+  // Issue bandwidth: dma_bytes_per_cycle per core cycle, shared by every pump in that cycle.
+  if (de.pump_tick != now_) { de.pump_tick = now_; de.pump_used = 0; }
+  int64_t& used = de.pump_used;
+  while (!de.q.empty()) {
+    int64_t slot = de.q.front();
+    Inst* in = &pool_[slot];
+    if (in->pending > 0) return;
+    if (!in->started) { in->started = true; in->start = now_; }
+    size_t nd = in->ext.size();
+    // Contiguous runs: the innermost dim if its stride is 1, else single elements.
+    bool contig = nd > 0 && in->stride[nd - 1] == 1;
+    int64_t run_len = contig ? in->ext[nd - 1] * in->elem : in->elem;
+    size_t iter_dims = contig ? nd - 1 : nd;
+    while (!in->gen_done) {
+      if (used >= p_.dma_bytes_per_cycle) {
+        if (!de.scheduled) { de.scheduled = true; push(now_ + period_, EV_DMA, c, e); }
+        return;
+      }
+      if (de.outstanding >= p_.dma_max_outstanding) return;  // pumped again when a response arrives
+      int64_t run_start = in->base;
+      for (size_t d = 0; d < iter_dims; ++d) run_start += in->idx[d] * in->stride[d] * in->elem;
+      int64_t addr = run_start + in->run_pos;
+      int64_t len = std::min<int64_t>(p_.txn_bytes - addr % p_.txn_bytes, run_len - in->run_pos);
+      MemRequest r;
+      r.id = req_seq_;
+      map_channel(addr, r.channel, r.addr);
+      r.bytes = (int32_t)len;
+      r.is_write = in->type == NT_STORE;
+      r.src = c;
+      r.tenant = launches_[in->launch].tenant;
+      r.flags = in->flags;
+      Packet pk;
+      pk.id = req_seq_;
+      pk.src = c * p_.ports_per_core + (r.channel % p_.ports_per_core);
+      pk.dst = p_.num_cores * p_.ports_per_core + r.channel;
+      pk.bytes = r.is_write ? (int32_t)len : 0;
+      pk.req = r;
+      r.issue = now_;
+      pk.req.issue = now_;
+      if (!noc_->try_send(pk, now_)) {
+        blocked_dma_.push_back(c * p_.dma_engines + e);
+        return;
+      }
+      req_seq_++;
+      txn_owner_[r.id] = slot;
+      if (de.outstanding++ == 0) de.active_since = now_;
+      in->txn_left++;
+      used += len;
+      core.txns++;
+      (r.is_write ? core.bytes_wr : core.bytes_rd) += len;
+      int P = p_.numa_partitions;
+      if ((int64_t)r.channel * P / nchan_ == (int64_t)c * P / p_.num_cores) core.numa_local++;
+      else core.numa_remote++;
+      in->run_pos += len;
+      if (in->run_pos >= run_len) {
+        in->run_pos = 0;
+        size_t d = iter_dims;
+        while (d > 0) {
+          --d;
+          if (++in->idx[d] < in->ext[d]) break;
+          in->idx[d] = 0;
+          if (d == 0) { in->gen_done = true; break; }
+        }
+        if (iter_dims == 0) in->gen_done = true;
+      }
+    }
+    de.q.pop_front();
+    if (in->txn_left == 0) push(now_, EV_INST_DONE, c, slot);
+  }
+}
+
+void Engine::txn_done(const MemRequest& r) {
+  auto it = txn_owner_.find(r.id);
+  if (it == txn_owner_.end()) return;
+  int64_t slot = it->second;
+  txn_owner_.erase(it);
+  Inst& in = pool_[slot];
+  Core& core = cores_[in.core];
+  DmaEngine& de = core.dma[in.unit];
+  if (--de.outstanding == 0) { de.active_ps += now_ - de.active_since; de.active_since = -1; }
+  in.txn_left--;
+  if (p_.trace) {
+    int64_t win = now_ / p_.trace_window;
+    int64_t key = win * nchan_ + r.channel;
+    auto ci = ctr_index_.find(key);
+    if (ci == ctr_index_.end()) {
+      ctr_index_[key] = (int64_t)dram_ctr_.size();
+      dram_ctr_.push_back(win);
+      dram_ctr_.push_back(r.channel);
+      dram_ctr_.push_back(r.bytes);
+    } else {
+      dram_ctr_[ci->second + 2] += r.bytes;
+    }
+  }
+  int c = in.core, e = in.unit;
+  if (in.gen_done && in.txn_left == 0) inst_done(slot);
+  dma_pump(c, e);
+}
+
+void Engine::inst_done(int64_t slot) {
+  Inst& in = pool_[slot];
+  if (in.done) return;
+  in.done = true;
+  int c = in.core;
+  Core& core = cores_[c];
+  core.inflight--;
+  if (in.type == NT_LOAD || in.type == NT_STORE) {
+    if (in.is_async) core.tag_outstanding[in.tag]--;
+    if (core.sync_wait == slot) core.sync_wait = -1;
+    if (p_.trace) trace_.push_back(TraceEvent{c * 64 + 32 + in.unit, in.node, in.launch, in.start, now_});
+  }
+  std::vector<int64_t> waiters;
+  waiters.swap(in.waiters);
+  std::vector<int64_t> held;
+  held.swap(in.dep_loads);
+  bool is_load = in.type == NT_LOAD;
+  for (int64_t ws : waiters) {
+    Inst& wi = pool_[ws];
+    if (--wi.pending == 0) {
+      if (wi.type == NT_LOAD || wi.type == NT_STORE) dma_pump(c, wi.unit);
+      else if (wi.unit < p_.arrays && wi.type != NT_VECTOR) unit_try_start(c, core.arrays[wi.unit], wi.unit);
+      else unit_try_start(c, core.vec, p_.arrays);
+    }
+  }
+  for (int64_t ls : held) {
+    pool_[ls].consumers--;
+    maybe_free(ls);
+  }
+  if (is_load) maybe_free(slot);
+  else free_.push_back(slot);
+  schedule_issue(c, now_);
+  if (core.w.done && core.w.held < 0 && core.inflight == 0) finish_walker(c);
+}
+
+void Engine::maybe_free(int64_t slot) {
+  Inst& in = pool_[slot];
+  if (in.freed || !in.closed || !in.done || in.consumers > 0) return;
+  in.freed = true;
+  cores_[in.core].spad_used -= in.spad;
+  free_.push_back(slot);
+  schedule_issue(in.core, now_);
+}
+
+void Engine::finish_walker(int c) {
+  Core& core = cores_[c];
+  Walker& w = core.w;
+  if (!w.active) return;
+  for (size_t d = 0; d < w.scope_loads.size(); ++d) close_scope(core, d);
+  w.active = false;
+  Launch& L = launches_[w.launch];
+  if (--L.cores_left == 0) {
+    L.end = now_;
+    part_running_[L.partition] = -1;
+    start_launch(L.partition);
+  }
+}
+
+void Engine::handle(const Event& e) {
+  switch (e.type) {
+    case EV_ISSUE:
+      cores_[e.core].issue_scheduled = false;
+      try_issue(e.core);
+      break;
+    case EV_UNIT_FREE: {
+      Core& core = cores_[e.core];
+      if (e.a < p_.arrays) unit_try_start(e.core, core.arrays[e.a], (int)e.a);
+      else unit_try_start(e.core, core.vec, p_.arrays);
+      break;
+    }
+    case EV_INST_DONE:
+      inst_done(e.a);
+      break;
+    case EV_DMA:
+      cores_[e.core].dma[e.a].scheduled = false;
+      dma_pump(e.core, (int)e.a);
+      break;
+    case EV_LAUNCH:
+      start_launch((int)e.a);
+      break;
+  }
+}
+
+Tick Engine::run(Tick until) {
+  while (error_.empty()) {
+    Tick tq = pq_.empty() ? kNever : pq_.top().t;
+    Tick tn = noc_->next_event(), tm = mem_->next_event();
+    Tick t = std::min(tq, std::min(tn, tm));
+    if (t == kNever || t > until) break;
+    if (t > now_) now_ = t;
+    mdone_.clear();
+    mem_->advance(now_, mdone_);
+    deliv_.clear();
+    noc_->advance(now_, deliv_);
+    mem_reqs_ += (int64_t)mdone_.size();
+    for (auto& m : mdone_) {
+      Packet pk;
+      pk.id = m.req.id;
+      pk.src = p_.num_cores * p_.ports_per_core + m.req.channel;
+      pk.dst = m.req.src * p_.ports_per_core + (m.req.channel % p_.ports_per_core);
+      pk.bytes = m.req.is_write ? 0 : m.req.bytes;
+      pk.is_response = 1;
+      pk.req = m.req;
+      auto& rq = resp_wait_[m.req.channel];
+      if (!rq.empty() || !noc_->try_send(pk, now_)) rq.push_back(pk);
+    }
+    for (auto& d : deliv_) {
+      if (d.pkt.is_response) { txn_done(d.pkt.req); continue; }
+      auto& wq = mem_wait_[d.pkt.req.channel];
+      MemRequest r = d.pkt.req;
+      r.issue = now_;
+      if (!wq.empty() || !mem_->try_send(r, now_)) wq.push_back(r);
+    }
+    for (int ch = 0; ch < nchan_; ++ch) {
+      auto& wq = mem_wait_[ch];
+      while (!wq.empty() && mem_->try_send(wq.front(), now_)) wq.pop_front();
+      auto& rq = resp_wait_[ch];
+      while (!rq.empty() && noc_->try_send(rq.front(), now_)) rq.pop_front();
+    }
+    if (!blocked_dma_.empty()) {
+      std::vector<int> b;
+      b.swap(blocked_dma_);
+      for (int x : b) dma_pump(x / p_.dma_engines, x % p_.dma_engines);
+    }
+    while (!pq_.empty() && pq_.top().t <= now_ && error_.empty()) {
+      Event e = pq_.top();
+      pq_.pop();
+      handle(e);
+    }
+    bool waiting = !blocked_dma_.empty();
+    for (int ch = 0; ch < nchan_ && !waiting; ++ch) waiting = !mem_wait_[ch].empty() || !resp_wait_[ch].empty();
+    if (waiting && pq_.empty() && noc_->next_event() == kNever && mem_->next_event() == kNever)
+      error_ = "memory path deadlock: requests refused by an idle component";
+  }
+  return now_;
+}
+
+std::string Engine::stats_json() const {
+  std::ostringstream o;
+  auto cyc = [&](Tick t) { return (double)t / period_; };
+  o << "{\"now_ps\":" << now_ << ",\"core_period_ps\":" << period_ << ",\"mem_transactions\":" << mem_reqs_
+    << ",\"cores\":[";
+  for (size_t i = 0; i < cores_.size(); ++i) {
+    const Core& c = cores_[i];
+    o << (i ? "," : "") << "{\"arrays\":[";
+    for (size_t a = 0; a < c.arrays.size(); ++a)
+      o << (a ? "," : "") << "{\"busy_cycles\":" << cyc(c.arrays[a].busy_ps) << ",\"tiles\":" << c.arrays[a].count << "}";
+    o << "],\"vector\":{\"busy_cycles\":" << cyc(c.vec.busy_ps) << ",\"ops\":" << c.vec.count << "},\"dma\":[";
+    for (size_t d = 0; d < c.dma.size(); ++d) {
+      Tick act = c.dma[d].active_ps + (c.dma[d].active_since >= 0 ? now_ - c.dma[d].active_since : 0);
+      o << (d ? "," : "") << "{\"active_cycles\":" << cyc(act) << "}";
+    }
+    o << "],\"instructions\":{\"MOVIN\":" << c.n_movin << ",\"MOVOUT\":" << c.n_movout << ",\"COMP_GEMM\":" << c.n_gemm
+      << ",\"COMP_VECTOR\":" << c.n_vec << ",\"COMP_PRELOAD\":" << c.n_preload << ",\"BAR\":" << c.n_wait
+      << ",\"BARRIER\":" << c.n_bar << "},\"bytes_read\":" << c.bytes_rd << ",\"bytes_written\":" << c.bytes_wr
+      << ",\"transactions\":" << c.txns << ",\"numa_local\":" << c.numa_local << ",\"numa_remote\":" << c.numa_remote
+      << ",\"spad_peak_bytes\":" << c.spad_peak << "}";
+  }
+  o << "]}";
+  return o.str();
+}
+
+}  // namespace npusim

@@ -1,0 +1,173 @@
+"""Python orchestration of the C++ engine: build components, allocate tensors, launch TOGs, collect results."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from npusim.config import load_config
+from npusim.config.schema import MachineConfig
+from npusim.cpp import load_cpp
+from npusim.engine.components import build_components
+from npusim.engine.flatten import flatten
+from npusim.engine.result import SimResult
+from npusim.errors import NpusimError
+from npusim.tog.ops import Tog
+
+HERE = Path(__file__).resolve().parent
+ALIGN = 4096  # tensor base alignment [bytes] (one DRAM page)
+
+
+class SimulationError(NpusimError):
+    """The engine stopped with an error (scratchpad overflow, memory-path deadlock)."""
+
+
+def _load_engine():
+    load_cpp("npusim_engine", [HERE / "engine.cpp"], [HERE / "engine.hpp"], [HERE])
+
+
+class Simulator:
+    """One machine, one engine; launch TOGs on partitions and run.
+
+    >>> sim = Simulator("tpuv3"); res = sim.run([tog]); res.total_cycles
+    """
+
+    def __init__(self, machine: MachineConfig | str | dict | None = None, plugins=None, trace: bool = False):
+        t0 = time.perf_counter()
+        if plugins is None:
+            from npusim.plugins import make_plugins
+
+            plugins = make_plugins()
+        self.plugins = plugins
+        self.machine = machine if isinstance(machine, MachineConfig) else load_config(machine, plugins)
+        self.components = build_components(self.machine, plugins)
+        _load_engine()
+        import cppyy
+
+        core = self.machine.core
+        p = cppyy.gbl.npusim.EngineParams()
+        p.num_cores, p.core_mhz, p.arrays = core.num_cores, core.freq_mhz, core.num_systolic_arrays
+        p.dma_engines, p.dma_max_outstanding = core.dma_engines, core.dma_max_outstanding
+        p.dma_bytes_per_cycle = core.dma_bytes_per_cycle
+        p.ports_per_core, p.issue_window, p.spad_bytes = core.injection_ports, core.issue_window, core.spad_bytes
+        mem = self.machine.memory
+        p.interleave_bytes, p.interleave_ipoly = mem.interleave_bytes, int(mem.interleave == "ipoly")
+        p.txn_bytes, p.numa_partitions = mem.txn_bytes, mem.numa_partitions
+        p.trace = int(trace)
+        self.trace_enabled = trace
+        c = self.components
+        top = c.cache.cpp if c.cache.cpp is not None else c.dram.cpp
+        self.engine = cppyy.gbl.npusim.Engine(p, top, c.noc.cpp, c.timing.cpp)
+        for core_id, part in enumerate(self.machine.partition_of_core()):
+            self.engine.set_partition(core_id, part)
+        self._cacheable = getattr(c.cache, "plan", None) if c.cache.cpp is not None else None
+        self._next_addr = 0
+        self._addr: dict[str, int] = {}
+        self._kernels: list[Tog] = []
+        self._launches: list[tuple[int, int, int]] = []  # (launch id, kernel index, partition)
+        self._wall0 = time.perf_counter()
+        self.setup_seconds = self._wall0 - t0
+        self.engine_seconds = 0.0
+
+    # -- memory -------------------------------------------------------------------------------
+    def address_of(self, key: str, nbytes: int) -> int:
+        """Base address of buffer `key` (allocated on first use, 4 KiB aligned)."""
+        if key not in self._addr:
+            self._addr[key] = self._next_addr
+            self._next_addr += -(-max(nbytes, 1) // ALIGN) * ALIGN
+        return self._addr[key]
+
+    # -- launching ----------------------------------------------------------------------------
+    def add(self, tog: Tog) -> int:
+        """Register a TOG with the engine; returns its kernel index."""
+        import cppyy
+
+        idx = len(self._kernels)
+        base = {name: self.address_of(t.alias or f"k{idx}.{name}", t.nbytes) for name, t in tog.tensors.items()}
+        nodes, dims, offs, deps, nvars, root = flatten(tog, base, self._cacheable)
+        v = cppyy.gbl.std.vector["int64_t"]
+        kid = self.engine.add_kernel(tog.name, v(nodes), v(dims), v(offs), v(deps), nvars, root)
+        assert kid == idx
+        self._kernels.append(tog)
+        return idx
+
+    def launch(self, tog: Tog | int, partition: int = 0, at_cycle: float = 0, tenant: int = 0) -> int:
+        """Queue a kernel on `partition` no earlier than `at_cycle` (core cycles); returns a launch id."""
+        kid = tog if isinstance(tog, int) else self.add(tog)
+        if not 0 <= partition < self.machine.scheduler.num_partitions:
+            raise NpusimError(f"partition {partition} does not exist (0..{self.machine.scheduler.num_partitions - 1})")
+        at = int(round(at_cycle * self.period_ps))
+        lid = int(self.engine.launch(kid, partition, at, tenant))
+        self._launches.append((lid, kid, partition))
+        return lid
+
+    @property
+    def period_ps(self) -> int:
+        return int(self.engine.core_period())
+
+    def run_until(self, cycle: float | None = None) -> float:
+        """Run until `cycle` (core cycles) or until idle (None). Returns the current cycle."""
+        limit = 2**62 if cycle is None else int(cycle * self.period_ps)
+        t0 = time.perf_counter()
+        self.engine.run(limit)
+        self.engine_seconds += time.perf_counter() - t0
+        err = str(self.engine.error())
+        if err:
+            raise SimulationError(err)
+        return self.now_cycles
+
+    @property
+    def now_cycles(self) -> float:
+        return int(self.engine.now()) / self.period_ps
+
+    def launch_span(self, launch_id: int) -> tuple[float, float]:
+        """(start, end) of a launch in core cycles; end is -1 while it runs."""
+        s, e = int(self.engine.launch_start(launch_id)), int(self.engine.launch_end(launch_id))
+        return (s / self.period_ps if s >= 0 else -1, e / self.period_ps if e >= 0 else -1)
+
+    def run(self, togs: list[Tog] | None = None, partition: int = 0) -> SimResult:
+        """Launch `togs` in order on `partition`, run to completion and return the result."""
+        for tog in togs or []:
+            self.launch(tog, partition)
+        self.run_until(None)
+        return self.result()
+
+    # -- results ------------------------------------------------------------------------------
+    def result(self) -> SimResult:
+        """Collect stats of everything simulated so far."""
+        stats = json.loads(str(self.engine.stats_json()))
+        period = self.period_ps
+        kernels = []
+        for lid, kid, part in self._launches:
+            s, e = self.launch_span(lid)
+            tog = self._kernels[kid]
+            kernels.append({"name": tog.name, "launch": lid, "partition": part, "start_cycle": s, "end_cycle": e,
+                            "cycles": e - s if e >= 0 else None, **{k: v for k, v in tog.meta.items()
+                                                                    if k in ("op", "dims", "mapping", "flops")}})
+        end = max((k["end_cycle"] for k in kernels), default=0)
+        start = min((k["start_cycle"] for k in kernels), default=0)
+        total = int(round(end - start)) if kernels else 0
+        cores = stats["cores"]
+        for c in cores:
+            for unit in [*c["arrays"], c["vector"], *c["dma"]]:
+                busy = unit.get("busy_cycles", unit.get("active_cycles", 0))
+                unit["utilization"] = busy / total if total else 0.0
+            span_s = total * period * 1e-12
+            c["read_GBps"] = c["bytes_read"] / span_s / 1e9 if span_s else 0.0
+            c["write_GBps"] = c["bytes_written"] / span_s / 1e9 if span_s else 0.0
+        comp = self.components
+        trace = None
+        if self.trace_enabled:
+            ev = self.engine.trace()
+            trace = ([(e.track, e.name, e.kernel, e.start, e.end) for e in ev], list(self.engine.dram_counters()))
+        return SimResult(
+            total_cycles=total, simulated_seconds=total * period * 1e-12,
+            wall_seconds=time.perf_counter() - self._wall0 + self.setup_seconds, config=self.machine.to_dict(),
+            cores=cores, dram=comp.dram.stats(), noc=comp.noc.stats(),
+            cache=comp.cache.stats() if comp.cache.cpp is not None else {}, kernels=kernels,
+            engine_seconds=self.engine_seconds, trace=trace)
+
+
+def simulate(togs: list[Tog], machine=None, trace: bool = False) -> SimResult:
+    """Run `togs` in order on partition 0 of `machine` (preset name, path, dict or MachineConfig)."""
+    return Simulator(machine, trace=trace).run(togs)
