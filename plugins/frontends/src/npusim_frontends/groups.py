@@ -1,0 +1,161 @@
+"""Fusion: partition an ATen FX graph into kernel groups (GEMM/conv + epilogue, elementwise chains, reductions)."""
+from __future__ import annotations
+
+import math
+
+import attrs
+import torch
+import torch.fx as fx
+
+from npusim_frontends import aten_ops as A
+
+FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")
+
+
+def fusion_passes(setting) -> set[str]:
+    """Enabled fusion passes from PyTorchSim's codegen_compiler_optimization: 'all', 'none' or a list."""
+    if setting in (None, "all", True):
+        return set(FUSION_PASSES)
+    if setting in ("none", False, ""):
+        return set()
+    names = [setting] if isinstance(setting, str) else list(setting)
+    bad = [n for n in names if n not in FUSION_PASSES]
+    if bad:
+        from npusim.errors import ConfigError
+
+        raise ConfigError(f"sim.compiler_optimization: unknown fusion pass {bad[0]!r} "
+                          f"(valid: 'all', 'none' or a list of {', '.join(FUSION_PASSES)})")
+    return set(names)
+
+
+@attrs.define(eq=False)
+class Group:
+    """A set of FX nodes executed and timed together.
+
+    kind: gemm | bmm | conv | pointwise | reduce | copy | view | untimed.
+    anchor: the main node (matmul, conv, reduction, first elementwise op); chain: fused nodes after it
+    (elementwise ops and contiguous reshapes) in order; out: the node whose value leaves the group.
+    cshape: canonical tile space (gemm (M,N), bmm (B,M,N), conv (N,O,OH,OW), pointwise (R,C)).
+    """
+
+    kind: str
+    anchor: fx.Node
+    chain: list = attrs.field(factory=list)
+    cshape: tuple = ()
+    prologue: list = attrs.field(factory=list)
+
+    @property
+    def out(self) -> fx.Node:
+        return self.chain[-1] if self.chain else self.anchor
+
+    @property
+    def nodes(self) -> list:
+        return [*self.prologue, self.anchor, *self.chain]
+
+
+def val(node):
+    """The FakeTensor (or tuple/scalar) recorded for `node` during tracing."""
+    return node.meta.get("val") if isinstance(node, fx.Node) else None
+
+
+def shape_of(node) -> tuple:
+    v = val(node)
+    return tuple(int(s) for s in v.shape) if isinstance(v, torch.Tensor) else ()
+
+
+def numel(shape) -> int:
+    return math.prod(shape) if shape else 1
+
+
+def is_contiguous_reshape(node: fx.Node) -> bool:
+    """A view that only regroups dimensions of a contiguous tensor (element order unchanged)."""
+    if A.op_name(node.target) not in ("view", "_unsafe_view", "reshape", "_reshape_alias", "unsqueeze", "squeeze"):
+        return False
+    src = node.args[0]
+    v = val(src)
+    return isinstance(v, torch.Tensor) and v.is_contiguous()
+
+
+def classify(node: fx.Node) -> str:
+    """Group kind a node starts: gemm/bmm/conv/pointwise/reduce/copy/view/untimed."""
+    name = A.op_name(node.target)
+    if name == "getitem" or name in A.VIEW_OPS:
+        return "view"
+    if name in ("mm", "addmm"):
+        return "gemm"
+    if name in ("bmm", "baddbmm"):
+        return "bmm"
+    if name == "convolution":
+        return "conv"
+    if name in A.REDUCTIONS:
+        return "reduce"
+    if name in A.COPY_OPS or name.startswith("_foreach_"):
+        return "copy"
+    if A.is_pointwise(node.target):
+        v = val(node)
+        return "pointwise" if isinstance(v, torch.Tensor) else "copy"
+    return "untimed"
+
+
+def _tensor_inputs(node: fx.Node) -> list:
+    return [a for a in node.all_input_nodes if isinstance(val(a), torch.Tensor)]
+
+
+def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
+    """Groups in execution order (a group runs at the position of its last node)."""
+    groups: list[Group] = []
+    owner: dict[fx.Node, Group] = {}
+    for node in gm.graph.nodes:
+        if node.op != "call_function":
+            continue
+        kind = classify(node)
+        fused = _try_fuse(node, kind, owner, passes)
+        if fused is not None:
+            fused.chain.append(node)
+            owner[node] = fused
+            continue
+        g = Group(kind, node, cshape=_cshape(node, kind))
+        groups.append(g)
+        owner[node] = g
+    # Groups run at their last node; order them by that position.
+    pos = {n: i for i, n in enumerate(gm.graph.nodes)}
+    groups.sort(key=lambda g: pos[g.out])
+    return groups
+
+
+def _cshape(node: fx.Node, kind: str) -> tuple:
+    shp = shape_of(node)
+    if kind == "pointwise":
+        c = shp[-1] if shp else 1
+        return (numel(shp) // max(c, 1), c)
+    return shp
+
+
+def _try_fuse(node, kind, owner, passes):
+    """Group that `node` joins as an epilogue, or None."""
+    if kind not in ("pointwise", "view"):
+        return None
+    if kind == "view" and not is_contiguous_reshape(node):
+        return None
+    for src in _tensor_inputs(node):
+        g = owner.get(src)
+        if g is None or g.out is not src or len(src.users) != 1:
+            continue
+        if g.kind in ("gemm", "bmm"):
+            ok = "gemm_epilogue" in passes
+        elif g.kind == "conv":
+            ok = "conv_epilogue" in passes and kind == "pointwise"
+        elif g.kind == "pointwise":
+            ok = "elementwise_chain" in passes
+        else:
+            ok = False
+        if not ok:
+            continue
+        if numel(shape_of(node)) != numel(g.cshape):
+            continue  # the op broadcasts the chain value: not a per-element epilogue
+        if val(node).dtype != val(src).dtype and kind == "view":
+            continue
+        if sum(1 for a in node.all_input_nodes if a is src) != 1 and kind == "view":
+            continue
+        return g
+    return None

@@ -1,0 +1,167 @@
+"""KernelSpecs for kernel groups (op class, dims, dtype, fused ops, operand tensor names) and untimed-op records."""
+from __future__ import annotations
+
+import torch
+import torch.fx as fx
+from npusim.kernels import KernelSpec
+
+from npusim_frontends import aten_ops as A
+from npusim_frontends.groups import Group, numel, shape_of, val
+
+# torch dtype -> kernel dtype. 64-bit integers (indices) and booleans are carried in 32-bit / 8-bit
+# lanes: index arithmetic on NPUs is 32-bit (PyTorchSim's vector templates use i32 index vectors).
+DTYPES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16", torch.int8: "int8",
+          torch.uint8: "int8", torch.bool: "int8", torch.int32: "int32", torch.int64: "int32",
+          torch.float64: "fp64", torch.int16: "fp16"}
+
+
+def kdtype(node) -> str:
+    v = val(node)
+    if isinstance(v, (tuple, list)):
+        v = next((x for x in v if isinstance(x, torch.Tensor)), None)
+    return DTYPES.get(getattr(v, "dtype", torch.float32), "fp32")
+
+
+def buffer_name(node) -> str:
+    """Global DRAM buffer of a value: views resolve to the tensor they view."""
+    while isinstance(node, fx.Node) and node.op == "call_function" and (
+            A.op_name(node.target) in A.VIEW_OPS or A.op_name(node.target) == "getitem"):
+        if not node.args or not isinstance(node.args[0], fx.Node):
+            break
+        node = node.args[0]
+    return node.name if isinstance(node, fx.Node) else ""
+
+
+def _epilogue_ops(group: Group) -> tuple[str, ...]:
+    ops: list[str] = []
+    if A.op_name(group.anchor.target) in ("addmm", "baddbmm"):
+        ops.append("add")
+    for n in group.chain:
+        if A.is_pointwise(n.target):
+            ops.extend(A.pointwise_cost(n.target))
+    return tuple(ops)
+
+
+def _rc(shape) -> dict[str, int]:
+    c = shape[-1] if shape else 1
+    return {"R": max(numel(shape) // max(c, 1), 1), "C": max(c, 1)}
+
+
+def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
+    """KernelSpecs timing group `g` (empty for views; untimed groups are reported separately)."""
+    name = A.op_name(g.anchor.target)
+    dt = kdtype(g.anchor)
+    out = buffer_name(g.out)
+    if g.kind == "gemm":
+        a, b = (g.anchor.args[1], g.anchor.args[2]) if name == "addmm" else g.anchor.args[:2]
+        (m, k), (_, n) = shape_of(a), shape_of(b)
+        return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, epilogue=_epilogue_ops(g), name=gname,
+                           operands={"A": buffer_name(a), "B": buffer_name(b), "C": out})]
+    if g.kind == "bmm":
+        a, b = (g.anchor.args[1], g.anchor.args[2]) if name == "baddbmm" else g.anchor.args[:2]
+        (bb, m, k), (_, _, n) = shape_of(a), shape_of(b)
+        return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, epilogue=_epilogue_ops(g), name=gname,
+                           operands={"A": buffer_name(a), "B": buffer_name(b), "C": out})]
+    if g.kind == "conv":
+        return [conv_kernel(g, gname, dt, out)]
+    if g.kind == "pointwise":
+        ops = []
+        for n in [g.anchor, *g.chain]:
+            if A.is_pointwise(n.target):
+                ops.extend(A.pointwise_cost(n.target))
+        x = next((buffer_name(i) for i in g.anchor.all_input_nodes if isinstance(val(i), torch.Tensor)), "")
+        return [KernelSpec("vector", dict(zip("RC", g.cshape)), dt, epilogue=tuple(ops), name=gname,
+                           operands={"X": x, "Y": out})]
+    if g.kind == "reduce":
+        return [reduce_kernel(g, gname)]
+    if g.kind == "copy":
+        return copy_kernels(g, gname)
+    return []
+
+
+def conv_kernel(g: Group, gname: str, dt: str, out: str) -> KernelSpec:
+    """aten.convolution(x NCHW, w OIHW, bias, stride, pad, dilation, transposed, out_pad, groups) -> conv kernel."""
+    x, w, bias, stride, pad, dil, transposed, _, groups = g.anchor.args[:9]
+    xs, ws = shape_of(x), shape_of(w)
+    if len(xs) == 3:  # conv1d: one image row
+        xs, ws = (xs[0], xs[1], 1, xs[2]), (*ws[:2], 1, ws[2])
+        stride, pad, dil = [1, *stride], [0, *pad], [1, *dil]
+    n, c, h, wd = xs
+    if transposed:
+        # A transposed conv is timed as the direct conv producing its input gradient-equivalent:
+        # input = its output, C <-> O (the standard dgrad identity).
+        ys = shape_of(g.anchor)
+        n, c, h, wd = ys[0], ws[1] * groups, ys[2], ys[3] if len(ys) > 3 else 1
+        o = ws[0]
+        stride, pad = [1, 1], [ws[-2] // 2, ws[-1] // 2]
+    else:
+        o = ws[0]
+    ops = (("add",) if bias is not None else ()) + _epilogue_ops(g)
+    return KernelSpec("conv", {"N": n, "H": h, "W": wd, "C": c, "O": o, "KH": ws[-2], "KW": ws[-1]}, dt,
+                      params={"stride": int(stride[0]), "pad": int(pad[0]), "dilation": int(dil[0]),
+                              "groups": int(groups)},
+                      epilogue=ops, name=gname,
+                      operands={"X": buffer_name(x), "W": buffer_name(w), "Y": out})
+
+
+def reduce_dims(node: fx.Node) -> tuple[list[int], int, int]:
+    """(reduced dims, rows kept R, reduced extent C) of a reduction node."""
+    shp = shape_of(node.args[0])
+    nd = len(shp)
+    dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    if A.op_name(node.target) in ("_softmax", "_log_softmax"):
+        dims = [node.args[1]]
+    if dims is None or dims == [] or isinstance(dims, bool):
+        dims = list(range(nd))
+    if isinstance(dims, int):
+        dims = [dims]
+    dims = sorted({d % nd for d in dims}) if nd else []
+    c = numel([shp[d] for d in dims])
+    return dims, max(numel(shp) // max(c, 1), 1), max(c, 1)
+
+
+def reduce_kernel(g: Group, gname: str) -> KernelSpec:
+    name = A.op_name(g.anchor.target)
+    _, r, c = reduce_dims(g.anchor)
+    pre, post = A.REDUCTIONS[name]
+    dt = kdtype(g.anchor.args[0])
+    return KernelSpec("vector", {"R": r, "C": c}, dt, epilogue=(*pre, *post), reduce="C", name=gname,
+                      operands={"X": buffer_name(g.anchor.args[0]), "Y": buffer_name(g.out)})
+
+
+def copy_kernels(g: Group, gname: str) -> list[KernelSpec]:
+    """Data movement (gather, concat, pooling, fills, foreach updates): vector kernels over the outputs."""
+    node = g.anchor
+    name = A.op_name(node.target)
+    v = val(node)
+    outs = [x for x in (v if isinstance(v, (tuple, list)) else [v]) if isinstance(x, torch.Tensor)]
+    if name.startswith("_foreach_"):
+        base = name[len("_foreach_"):].rstrip("_")
+        ops = A.POINTWISE_COST.get(base, A.DEFAULT_POINTWISE)
+        return [KernelSpec("vector", _rc(tuple(o.shape)), DTYPES.get(o.dtype, "fp32"), epilogue=ops,
+                           name=f"{gname}.{i}", operands={"Y": f"{node.name}.{i}"})
+                for i, o in enumerate(outs) if o.numel()]
+    if not outs or outs[0].numel() == 0:
+        return []
+    o = outs[0]
+    if name in A.WINDOW_OPS:
+        src = shape_of(node.args[0])
+        window = max(numel(src) // max(o.numel(), 1), 1)
+        if name in ("sort", "topk", "cumsum"):
+            window = src[-1] if src else 1
+        return [KernelSpec("vector", {"R": o.numel(), "C": window}, DTYPES.get(o.dtype, "fp32"),
+                           epilogue=(A.WINDOW_OPS[name],), reduce="C", name=gname,
+                           operands={"X": buffer_name(node.args[0]), "Y": node.name})]
+    ops = ("copy",) if name not in A.POINTWISE_COST else A.pointwise_cost(node.target)
+    return [KernelSpec("vector", _rc(tuple(o.shape)), DTYPES.get(o.dtype, "fp32"), epilogue=ops, name=gname,
+                       operands={"Y": node.name})]
+
+
+def untimed_record(node: fx.Node) -> dict:
+    """untimed_ops entry: op, output shapes, FLOPs (one per output element) and bytes read + written."""
+    v = val(node)
+    outs = [x for x in (v if isinstance(v, (tuple, list)) else [v]) if isinstance(x, torch.Tensor)]
+    ins = [val(a) for a in node.all_input_nodes if isinstance(val(a), torch.Tensor)]
+    nbytes = sum(t.numel() * t.element_size() for t in [*ins, *outs])
+    return {"op": A.full_name(node.target), "node": node.name, "shapes": [list(t.shape) for t in outs],
+            "flops": int(sum(t.numel() for t in outs)), "bytes": int(nbytes)}
