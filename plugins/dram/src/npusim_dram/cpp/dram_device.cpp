@@ -1,0 +1,475 @@
+// Event-driven DRAM controller + device: every decision point issues what is legal at that cycle and
+// otherwise jumps to the earliest cycle at which the best candidate of any bank becomes legal.
+#include "dram_device.hpp"
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+namespace npusim {
+
+namespace {
+constexpr int64_t kFar = INT64_MAX / 4;  // "no decision pending" in cycles
+int log2i(int64_t v) { int b = 0; while ((int64_t(1) << b) < v) ++b; return b; }
+inline void upd(int64_t& slot, int64_t v) { if (v > slot) slot = v; }
+inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits) - 1); a >>= bits; return v; }
+}  // namespace
+
+DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
+  if (s.channels <= 0 || s.pcs <= 0 || s.ranks <= 0 || s.bankgroups <= 0 || s.banks <= 0 || s.rows <= 0 ||
+      s.columns <= 0 || s.req_bytes <= 0 || s.tck_ps <= 0 || s.rq_size <= 0 || s.wq_size <= 0)
+    throw std::invalid_argument("DramSpec: organisation sizes, req_bytes, tck_ps and queue sizes must be > 0");
+  bpu_ = (int)(s.bankgroups * s.banks);
+  pc_bits_ = log2i(s.pcs); rank_bits_ = log2i(s.ranks); bg_bits_ = log2i(s.bankgroups);
+  bank_bits_ = log2i(s.banks); rb_bits_ = log2i(s.req_bytes); col_bits_ = log2i(s.columns); row_bits_ = log2i(s.rows);
+  ch_.resize(s.channels);
+  const int64_t units = s.pcs * s.ranks;
+  for (auto& ch : ch_) {
+    ch.banks.resize(units * bpu_);
+    ch.groups.resize(units * s.bankgroups);
+    ch.units.resize(units);
+    for (auto& u : ch.units) u.ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
+    ch.next_decision = s.refresh == 2 ? kFar : ch.units[0].ref_due;
+  }
+}
+
+std::vector<int64_t> DramDevice::decode(int64_t local) const {
+  Fields f = decode_fields(local);
+  return {f.pc, f.rank, f.bg, f.bank, f.row, f.col};
+}
+
+DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
+  int64_t a = local >> rb_bits_;
+  int64_t pc = 0, rank = 0, bg = 0, bank = 0, col = 0, row = 0;
+  // all organisation sizes are powers of two (checked in Python), so fields are masks and shifts
+  if (spec_.mapping == 0) {  // RoBaRaCoCh (Ramulator 2 linear_mappers): LSB Ch(=pseudo-channel), Co, Ra, Bg, Ba, Ro
+    pc = take(a, pc_bits_); col = take(a, col_bits_); rank = take(a, rank_bits_);
+    bg = take(a, bg_bits_); bank = take(a, bank_bits_); row = a;
+  } else if (spec_.mapping == 1) {  // ChRaBaRoCo: LSB Co, Ro, Ba, Bg, Ra, Ch
+    col = take(a, col_bits_); row = take(a, row_bits_); bank = take(a, bank_bits_);
+    bg = take(a, bg_bits_); rank = take(a, rank_bits_); pc = take(a, pc_bits_);
+  } else {  // MOP4CLXOR: LSB Co[1:0], Ch, Ra, Bg, Ba, Co[rest], Ro; Ch..Ba XORed with the column bits
+    int lo = std::min(2, col_bits_);
+    col = take(a, lo);
+    pc = take(a, pc_bits_); rank = take(a, rank_bits_); bg = take(a, bg_bits_); bank = take(a, bank_bits_);
+    col |= take(a, col_bits_ - lo) << lo;
+    row = a;
+    int x = 0;
+    auto mix = [&](int64_t& f, int bits) { if (bits > 0) { f ^= (col >> x) & ((int64_t(1) << bits) - 1); x += bits; } };
+    mix(pc, pc_bits_); mix(rank, rank_bits_); mix(bg, bg_bits_); mix(bank, bank_bits_);
+  }
+  return Fields{pc & (spec_.pcs - 1), rank & (spec_.ranks - 1), bg & (spec_.bankgroups - 1),
+                bank & (spec_.banks - 1), row & (spec_.rows - 1), col & (spec_.columns - 1)};
+}
+
+void DramDevice::map_global(int64_t addr, int64_t& channel, int64_t& local) const {
+  const int64_t rb = spec_.req_bytes, C = spec_.channels;
+  int64_t a = addr / rb, off = addr % rb;
+  if (spec_.mapping == 1) {
+    int64_t K = spec_.pcs * spec_.ranks * spec_.bankgroups * spec_.banks * spec_.rows * spec_.columns;
+    channel = (a / K) % C;
+    local = (a % K) * rb + off;
+  } else {
+    int lo = spec_.mapping == 2 ? std::min(2, col_bits_) : 0;
+    int64_t low = a & ((int64_t(1) << lo) - 1), hi = a >> lo;
+    channel = hi % C;
+    local = (((hi / C) << lo) | low) * rb + off;
+  }
+}
+
+int64_t DramDevice::pending_accesses() const {
+  int64_t n = 0;
+  for (auto& c : ch_) n += c.nread + c.nwrite;
+  return n;
+}
+
+bool DramDevice::try_send(const MemRequest& req, Tick now) {
+  if (req.channel < 0 || req.channel >= spec_.channels)
+    throw std::out_of_range("DramDevice::try_send: channel out of range");
+  if (req.bytes <= 0) throw std::invalid_argument("DramDevice::try_send: bytes must be > 0");
+  Chan& ch = ch_[req.channel];
+  Tick at = std::max<Tick>(now, last_ + 1);
+  int64_t A = (at + spec_.tck_ps - 1) / spec_.tck_ps;  // first cycle at which the request is visible
+  run_channel(req.channel, A - 1);
+  const int64_t rb = spec_.req_bytes;
+  const int64_t first = req.addr / rb, last = (req.addr + req.bytes - 1) / rb;
+  const int64_t nacc = last - first + 1;
+  int64_t& queued = req.is_write ? ch.nwrite : ch.nread;
+  const int64_t cap = req.is_write ? spec_.wq_size : spec_.rq_size;
+  if (queued > 0 && queued + nacc > cap) return false;
+  int64_t p;
+  if (!free_parents_.empty()) { p = free_parents_.back(); free_parents_.pop_back(); }
+  else { p = (int64_t)parents_.size(); parents_.emplace_back(); }
+  parents_[p].req = req;
+  parents_[p].req.issue = now;
+  parents_[p].remaining = nacc;
+  parents_[p].done = 0;
+  for (int64_t i = 0; i < nacc; ++i) {
+    const Fields f = decode_fields((first + i) * rb);
+    Access x;
+    x.parent = p; x.seq = seq_++; x.arrive = A;
+    x.unit = (int32_t)(f.pc * spec_.ranks + f.rank);
+    x.bg = (int32_t)f.bg;
+    x.bank = (int32_t)(x.unit * bpu_ + f.bg * spec_.banks + f.bank);
+    x.row = (int32_t)f.row;
+    x.is_write = req.is_write ? 1 : 0;
+    x.kind = 0;
+    int32_t id;
+    if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); ch.acc[id] = x; }
+    else { id = (int32_t)ch.acc.size(); ch.acc.push_back(x); }
+    Bank& bk = ch.banks[x.bank];
+    (x.is_write ? bk.wq : bk.rq).push_back(id);
+    bk.cand_valid = 0;
+    if (!bk.active) { bk.active = 1; ch.active.push_back(x.bank); }
+  }
+  queued += nacc;
+  ch.next_decision = std::min(ch.next_decision, A);
+  return true;
+}
+
+void DramDevice::run_channel(int c, int64_t until_cycle) {
+  Chan& ch = ch_[c];
+  if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
+  if (spec_.refresh != 2 && ch.nread + ch.nwrite == 0) {
+    // Idle fast-forward: with no requests and all banks closed, refreshes repeat identically; skip
+    // all but the last two intervals (simulated exactly below).
+    const int64_t iv = spec_.refresh == 1 ? spec_.nREFIpb : spec_.nREFI;
+    for (auto& u : ch.units) {
+      if (u.open_banks != 0 || u.ref_due + 3 * iv > until_cycle) continue;
+      int64_t k = (until_cycle - u.ref_due) / iv - 2;
+      if (k <= 0) continue;
+      u.ref_due += k * iv;
+      ch.st.refs += k;
+      int64_t L = u.ref_due - iv;  // last skipped refresh (issued exactly when due: banks were closed)
+      if (spec_.refresh == 0) {
+        upd(u.next_act, L + spec_.nRFC); upd(u.next_refab, L + spec_.nRFC); upd(u.next_refpb, L + spec_.nRFC);
+      } else {
+        u.ref_bank = (u.ref_bank + k) % bpu_;
+        upd(u.next_act, L + spec_.nRREFD); upd(u.next_refpb, L + spec_.nRREFD);
+      }
+    }
+    int64_t nd = kFar;
+    for (auto& u : ch.units) nd = std::min(nd, u.ref_due);
+    ch.next_decision = std::min(ch.next_decision, nd);
+  }
+  while (ch.next_decision <= until_cycle) ch.next_decision = decide(c, ch.next_decision);
+}
+
+void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
+  const int64_t U = until / spec_.tck_ps;
+  for (int c = 0; c < (int)ch_.size(); ++c) run_channel(c, U);
+  while (!done_.empty() && done_.top().time <= until) {
+    Done d = done_.top();
+    done_.pop();
+    Parent& p = parents_[d.parent];
+    done.push_back(MemCompletion{p.req, d.time});
+    free_parents_.push_back(d.parent);
+  }
+  if (until > last_) last_ = until;
+}
+
+Tick DramDevice::next_event() {
+  Tick t = done_.empty() ? kNever : done_.top().time;
+  for (auto& ch : ch_)
+    if (ch.nread + ch.nwrite > 0 && ch.next_decision < kFar) t = std::min<Tick>(t, ch.next_decision * spec_.tck_ps);
+  return t;
+}
+
+double DramDevice::min_latency_ps() {
+  return (double)((std::min(spec_.nCL, spec_.nCWL) + spec_.nBL + spec_.extra_latency) * spec_.tck_ps);
+}
+
+double DramDevice::peak_bytes_per_ps() {
+  // Each pseudo-channel data bus moves req_bytes per max(nBL, nCCD_S) cycles; a channel's column
+  // command bus carries at most one RD/WR per cycle.
+  double per_cycle = std::min(1.0, (double)spec_.pcs / (double)std::max(spec_.nBL, spec_.nCCDS));
+  return (double)spec_.channels * spec_.req_bytes * per_cycle / (double)spec_.tck_ps;
+}
+
+int64_t DramDevice::earliest(Chan& ch, int cmd, int32_t b) const {
+  const Bank& bk = ch.banks[b];
+  const int u = b / bpu_;
+  const Group& g = ch.groups[u * spec_.bankgroups + (b % bpu_) / spec_.banks];
+  const Unit& un = ch.units[u];
+  switch (cmd) {
+    case kACT: {
+      int64_t t = std::max({bk.next_act, g.next_act, un.next_act, un.faw[un.faw_pos] + spec_.nFAW, ch.next_row});
+      return t;
+    }
+    case kPRE: return std::max(bk.next_pre, ch.next_row);
+    case kRD: case kRDA: return std::max({bk.next_rd, g.next_rd, un.next_rd, ch.next_col});
+    case kWR: case kWRA: return std::max({bk.next_wr, g.next_wr, un.next_wr, ch.next_col});
+    case kREFab: return std::max(un.next_refab, ch.next_row);
+    default: return std::max({bk.next_refpb, un.next_refpb, ch.next_row});
+  }
+}
+
+void DramDevice::update_mode(Chan& ch) {
+  // Write draining (Ramulator 2 GenericDDR controller, PyTorchSim wr_low/high_watermark 0.2/0.8).
+  const int64_t hi = std::max<int64_t>(1, spec_.wq_size * spec_.wr_high_pct / 100);
+  const int64_t lo = spec_.wq_size * spec_.wr_low_pct / 100;
+  if (!ch.write_mode) {
+    if (ch.nwrite >= hi || (ch.nread == 0 && ch.nwrite > 0)) ch.write_mode = 1;
+  } else if (ch.nwrite == 0 || (ch.nread > 0 && ch.nwrite <= lo)) {
+    ch.write_mode = 0;
+  }
+}
+
+bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
+  if (spec_.refresh == 2) return false;
+  const Unit& un = ch.units[u];
+  if (T < un.ref_due) return false;
+  return spec_.refresh == 0 || b == u * bpu_ + un.ref_bank;
+}
+
+void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
+  Unit& un = ch.units[u];
+  if (spec_.refresh == 0) {
+    if (un.open_banks == 0) {
+      out.push_back(Cand{earliest(ch, kREFab, u * bpu_), kREFab, (int32_t)(u * bpu_), -1, 2, -1});
+    } else {
+      for (int i = 0; i < bpu_; ++i) {
+        int32_t b = u * bpu_ + i;
+        if (ch.banks[b].open_row >= 0) out.push_back(Cand{earliest(ch, kPRE, b), kPRE, b, -1, 2, -1});
+      }
+    }
+  } else {
+    int32_t b = (int32_t)(u * bpu_ + un.ref_bank);
+    int cmd = ch.banks[b].open_row >= 0 ? kPRE : kREFpb;
+    out.push_back(Cand{earliest(ch, cmd, b), cmd, b, -1, 2, -1});
+  }
+}
+
+bool DramDevice::bank_cand(Chan& ch, int32_t b, int wm) {
+  Bank& bk = ch.banks[b];
+  if (bk.cand_valid && bk.cand_mode == wm) return bk.cand_acc >= 0;
+  bk.cand_valid = 1;
+  bk.cand_mode = wm;
+  bk.cand_acc = -1;
+  const std::vector<int32_t>& q = wm ? bk.wq : bk.rq;
+  if (q.empty()) return false;
+  int32_t pick = q.front();
+  int cmd = bk.open_row < 0 ? kACT : kPRE, hit = 0;
+  if (bk.open_row >= 0) {
+    for (int32_t id : q) {
+      if (ch.acc[id].row != bk.open_row) continue;
+      pick = id;
+      hit = 1;
+      cmd = ch.acc[id].is_write ? kWR : kRD;
+      break;
+    }
+  }
+  if (spec_.scheduler == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;
+  if (hit && spec_.row_policy == 1) {  // closed row: auto-precharge unless another queued access hits this row
+    const int32_t row = ch.acc[pick].row;
+    bool more = false;
+    for (int32_t j : bk.rq) if (j != pick && ch.acc[j].row == row) { more = true; break; }
+    if (!more) for (int32_t j : bk.wq) if (j != pick && ch.acc[j].row == row) { more = true; break; }
+    if (!more) cmd = cmd == kWR ? kWRA : kRDA;
+  }
+  bk.cand_acc = pick;
+  bk.cand_cmd = cmd;
+  bk.cand_hit = hit;
+  bk.cand_seq = ch.acc[pick].seq;
+  return true;
+}
+
+int64_t DramDevice::decide(int c, int64_t T) {
+  Chan& ch = ch_[c];
+  ch.st.decisions++;
+  update_mode(ch);
+  const int wm = ch.write_mode;
+  int64_t next = kFar;
+  // best ready candidate per command bus (0 = row bus, 1 = column bus; one shared bus without split)
+  Cand best[2];
+  bool have[2] = {false, false};
+  auto consider = [&](const Cand& k) {
+    if (k.when > T) { next = std::min(next, k.when); return; }
+    const bool col = k.cmd == kRD || k.cmd == kWR || k.cmd == kRDA || k.cmd == kWRA;
+    const int slot = spec_.split_cmd_bus && col ? 1 : 0;
+    Cand& bst = best[slot];
+    if (!have[slot] || k.hit > bst.hit || (k.hit == bst.hit && k.seq < bst.seq)) { bst = k; have[slot] = true; }
+  };
+  if (spec_.refresh != 2) {
+    cands_.clear();
+    for (int u = 0; u < (int)ch.units.size(); ++u) {
+      if (T >= ch.units[u].ref_due) refresh_cands(ch, u, cands_);
+      else next = std::min(next, ch.units[u].ref_due);
+    }
+    for (const Cand& k : cands_) consider(k);
+  }
+  if ((wm ? ch.nwrite : ch.nread) > 0) {
+    if (spec_.scheduler == 1) {  // FCFS: only the oldest access of the active queue may proceed
+      int32_t ob = -1;
+      int64_t oseq = INT64_MAX;
+      for (int32_t b : ch.active) {
+        const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
+        if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
+      }
+      if (ob >= 0 && !unit_blocked(ch, ob / bpu_, ob, T)) {
+        Bank& bk = ch.banks[ob];
+        bk.cand_valid = 0;
+        int32_t id = (wm ? bk.wq : bk.rq).front();
+        const Access& x = ch.acc[id];
+        int cmd = bk.open_row < 0 ? kACT : bk.open_row != x.row ? kPRE : x.is_write ? kWR : kRD;
+        if ((cmd == kRD || cmd == kWR) && spec_.row_policy == 1) {
+          bool more = false;
+          for (int32_t j : bk.rq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
+          for (int32_t j : bk.wq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
+          if (!more) cmd = x.is_write ? kWRA : kRDA;
+        }
+        consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq});
+      }
+    } else {
+      for (int32_t b : ch.active) {
+        if (unit_blocked(ch, b / bpu_, b, T) || !bank_cand(ch, b, wm)) continue;
+        const Bank& bk = ch.banks[b];
+        consider(Cand{earliest(ch, bk.cand_cmd, b), bk.cand_cmd, b, bk.cand_acc, bk.cand_hit, bk.cand_seq});
+      }
+    }
+  }
+  if (!have[0] && !have[1]) return std::max(next, T + 1);
+  // A row command and a column command chosen together always target different banks (one candidate per
+  // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
+  if (have[0]) issue(c, T, best[0]);
+  if (have[1]) issue(c, T, best[1]);
+  return T + 1;
+}
+
+void DramDevice::issue(int c, int64_t T, const Cand& k) {
+  Chan& ch = ch_[c];
+  const DramSpec& s = spec_;
+  const int32_t b = k.bank;
+  Bank& bk = ch.banks[b];
+  const int u = b / bpu_;
+  Group& g = ch.groups[u * s.bankgroups + (b % bpu_) / s.banks];
+  Unit& un = ch.units[u];
+  bk.cand_valid = 0;
+  if (s.log_commands) {
+    const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
+    int64_t row = k.cmd == kACT ? ch.acc[k.acc].row : bk.open_row;
+    log_.insert(log_.end(), {T, (int64_t)k.cmd, (int64_t)c, pc, rank, bgi, bi, row});
+  }
+  const bool row_cmd = k.cmd == kACT || k.cmd == kPRE || k.cmd == kREFab || k.cmd == kREFpb;
+  if (row_cmd || !s.split_cmd_bus) ch.next_row = T + 1;
+  if (!row_cmd || !s.split_cmd_bus) ch.next_col = T + 1;
+  const int64_t pc_first = (u / s.ranks) * s.ranks;
+  switch (k.cmd) {
+    case kACT: {
+      bk.open_row = ch.acc[k.acc].row;
+      un.open_banks++;
+      upd(bk.next_act, T + s.nRC); upd(bk.next_pre, T + s.nRAS);
+      upd(bk.next_rd, T + s.nRCDRD); upd(bk.next_wr, T + s.nRCDWR); upd(bk.next_refpb, T + s.nRC);
+      upd(g.next_act, T + s.nRRDL);
+      upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC); upd(un.next_refpb, T + s.nRRDS);
+      un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
+      if (ch.acc[k.acc].kind == 0) ch.acc[k.acc].kind = 1;
+      ch.st.acts++;
+      return;
+    }
+    case kPRE: {
+      bk.open_row = -1;
+      un.open_banks--;
+      upd(bk.next_act, T + s.nRP); upd(bk.next_refpb, T + s.nRP); upd(un.next_refab, T + s.nRP);
+      if (k.acc >= 0) ch.acc[k.acc].kind = 2;
+      ch.st.pres++;
+      return;
+    }
+    case kREFab: {
+      upd(un.next_act, T + s.nRFC); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
+      un.ref_due += s.nREFI;
+      ch.st.refs++;
+      return;
+    }
+    case kREFpb: {
+      upd(bk.next_act, T + s.nRFCpb); upd(bk.next_refpb, T + s.nRFCpb);
+      upd(un.next_act, T + s.nRREFD); upd(un.next_refpb, T + s.nRREFD);
+      un.ref_due += s.nREFIpb;
+      un.ref_bank = (un.ref_bank + 1) % bpu_;
+      ch.st.refs++;
+      return;
+    }
+    default: break;
+  }
+  // Column command: RD / WR / RDA / WRA for access k.acc.
+  const bool wr = k.cmd == kWR || k.cmd == kWRA;
+  const int64_t rtw = s.nCL + s.nBL + 2 - s.nCWL;  // read-to-write turnaround (JESD235 / Ramulator 2)
+  const int64_t burst = std::max(s.nCCDS, s.nBL);
+  if (!wr) {
+    upd(bk.next_pre, T + s.nRTP);
+    upd(g.next_rd, T + s.nCCDL); upd(g.next_wr, T + rtw);
+    for (int64_t r = 0; r < s.ranks; ++r) {
+      Unit& o = ch.units[pc_first + r];
+      const bool same = pc_first + r == u;
+      upd(o.next_rd, T + (same ? burst : s.nBL + s.nRTRS));
+      upd(o.next_wr, T + (same ? rtw : rtw + s.nRTRS));
+    }
+    ch.st.rd_cmds++;
+  } else {
+    upd(bk.next_pre, T + s.nCWL + s.nBL + s.nWR);
+    upd(g.next_wr, T + s.nCCDL); upd(g.next_rd, T + s.nCWL + s.nBL + s.nWTRL);
+    for (int64_t r = 0; r < s.ranks; ++r) {
+      Unit& o = ch.units[pc_first + r];
+      const bool same = pc_first + r == u;
+      upd(o.next_wr, T + (same ? burst : s.nBL + s.nRTRS));
+      upd(o.next_rd, T + (same ? s.nCWL + s.nBL + s.nWTRS : std::max<int64_t>(1, s.nCWL + s.nBL + s.nRTRS - s.nCL)));
+    }
+    ch.st.wr_cmds++;
+  }
+  if (k.cmd == kRDA || k.cmd == kWRA) {
+    const int64_t close = wr ? T + s.nCWL + s.nBL + s.nWR : T + s.nRTP;
+    bk.open_row = -1;
+    un.open_banks--;
+    upd(bk.next_act, close + s.nRP); upd(bk.next_refpb, close + s.nRP); upd(un.next_refab, close + s.nRP);
+  }
+  Access& x = ch.acc[k.acc];
+  (x.kind == 0 ? ch.st.hits : x.kind == 1 ? ch.st.misses : ch.st.conflicts)++;
+  std::vector<int32_t>& q = wr ? bk.wq : bk.rq;
+  q.erase(std::find(q.begin(), q.end(), k.acc));
+  if (bk.rq.empty() && bk.wq.empty()) {
+    bk.active = 0;
+    auto it = std::find(ch.active.begin(), ch.active.end(), b);
+    *it = ch.active.back();
+    ch.active.pop_back();
+  }
+  (wr ? ch.nwrite : ch.nread)--;
+  const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
+  Parent& p = parents_[x.parent];
+  p.done = std::max(p.done, t_done);
+  if (--p.remaining == 0) {
+    done_.push(Done{p.done, seq_++, x.parent});
+    ch.st.bytes += p.req.bytes;
+    if (p.req.is_write) ch.st.writes++;
+    else { ch.st.reads++; ch.st.read_lat += (double)(p.done - p.req.issue); }
+    if (p.done > last_done_) last_done_ = p.done;
+  }
+  ch.free_acc.push_back(k.acc);
+}
+
+std::string DramDevice::stats_json() {
+  std::ostringstream o;
+  o.precision(17);
+  const double span = (double)std::max<Tick>(last_done_, 1);
+  const double peak_ch = peak_bytes_per_ps() / (double)spec_.channels;
+  ChanStats tot;
+  o << "{\"tck_ps\":" << spec_.tck_ps << ",\"elapsed_ps\":" << last_done_ << ",\"channels\":[";
+  for (size_t i = 0; i < ch_.size(); ++i) {
+    const ChanStats& s = ch_[i].st;
+    o << (i ? "," : "") << "{\"reads\":" << s.reads << ",\"writes\":" << s.writes << ",\"bytes\":" << s.bytes
+      << ",\"row_hits\":" << s.hits << ",\"row_misses\":" << s.misses << ",\"row_conflicts\":" << s.conflicts
+      << ",\"avg_read_latency_ps\":" << (s.reads ? s.read_lat / s.reads : 0.0)
+      << ",\"bw_util\":" << (double)s.bytes / (span * peak_ch) << ",\"acts\":" << s.acts << ",\"pres\":" << s.pres
+      << ",\"refreshes\":" << s.refs << ",\"rd_cmds\":" << s.rd_cmds << ",\"wr_cmds\":" << s.wr_cmds << ",\"decisions\":" << s.decisions << "}";
+    tot.reads += s.reads; tot.writes += s.writes; tot.bytes += s.bytes; tot.hits += s.hits;
+    tot.misses += s.misses; tot.conflicts += s.conflicts; tot.read_lat += s.read_lat; tot.acts += s.acts;
+    tot.pres += s.pres; tot.refs += s.refs;
+  }
+  o << "],\"reads\":" << tot.reads << ",\"writes\":" << tot.writes << ",\"bytes\":" << tot.bytes
+    << ",\"row_hits\":" << tot.hits << ",\"row_misses\":" << tot.misses << ",\"row_conflicts\":" << tot.conflicts
+    << ",\"avg_read_latency_ps\":" << (tot.reads ? tot.read_lat / tot.reads : 0.0)
+    << ",\"bw_util\":" << (double)tot.bytes / (span * peak_bytes_per_ps())
+    << ",\"achieved_bytes_per_ps\":" << (double)tot.bytes / span << ",\"peak_bytes_per_ps\":" << peak_bytes_per_ps()
+    << ",\"acts\":" << tot.acts << ",\"pres\":" << tot.pres << ",\"refreshes\":" << tot.refs << "}";
+  return o.str();
+}
+
+}  // namespace npusim

@@ -1,0 +1,106 @@
+// Cycle-level, event-driven DRAM controller + device model (Ramulator 2 semantics): per-bank state
+// machines, JEDEC timing constraints, FR-FCFS/FCFS, open/closed row, refresh, write draining.
+#pragma once
+#include <queue>
+#include <string>
+#include <vector>
+#include "npusim/memory.hpp"
+#include "dram_spec.hpp"
+
+namespace npusim {
+
+class DramDevice : public MemoryDevice {
+ public:
+  explicit DramDevice(const DramSpec& spec);
+  int num_channels() override { return (int)spec_.channels; }
+  bool try_send(const MemRequest& req, Tick now) override;
+  void advance(Tick until, std::vector<MemCompletion>& done) override;
+  Tick next_event() override;
+  double min_latency_ps() override;
+  double peak_bytes_per_ps() override;
+  std::string stats_json() override;
+
+  // Global byte address -> (channel, channel-local address) following the address mapping's Ch field
+  // (lowest bits above the access for RoBaRaCoCh/MOP4CLXOR, highest bits for ChRaBaRoCo). For replay.
+  void map_global(int64_t addr, int64_t& channel, int64_t& local) const;
+  // Decoded fields of a channel-local address: {pc, rank, bankgroup, bank, row, column}.
+  std::vector<int64_t> decode(int64_t local) const;
+  struct Fields { int64_t pc, rank, bg, bank, row, col; };
+  Fields decode_fields(int64_t local) const;
+  // Command log as flat records of 8 values: cycle, cmd (DramCmd), channel, pc, rank, bankgroup, bank, row.
+  const std::vector<int64_t>& command_log() const { return log_; }
+  int64_t command_log_len() const { return (int64_t)log_.size(); }
+  int64_t pending_accesses() const;
+
+ private:
+  struct Access {
+    int64_t parent, seq, arrive;
+    int32_t unit, bg, bank, row, is_write, kind;  // kind: 0 untouched, 1 needed ACT (miss), 2 needed PRE
+  };
+  struct Parent { MemRequest req; int64_t remaining; Tick done; };
+  struct Bank {
+    int64_t open_row = -1;
+    int64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0, next_refpb = 0;
+    std::vector<int32_t> rq, wq;  // access ids waiting for this bank, oldest first
+    int active = 0;               // listed in Chan::active
+    // cached scheduler candidate of this bank (valid until the bank's queue/state or the write mode changes)
+    int cand_valid = 0, cand_mode = 0, cand_cmd = 0, cand_hit = 0;
+    int32_t cand_acc = -1;
+    int64_t cand_seq = 0;
+  };
+  struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
+  struct Unit {  // one pseudo-channel x rank: owns banks, tFAW window, refresh
+    int64_t next_act = 0, next_rd = 0, next_wr = 0, next_refab = 0, next_refpb = 0;
+    int64_t faw[4] = {-(1LL << 40), -(1LL << 40), -(1LL << 40), -(1LL << 40)};
+    int faw_pos = 0;
+    int64_t ref_due = 0;   // next refresh due cycle
+    int64_t ref_bank = 0;  // per-bank refresh: next bank (index within unit)
+    int64_t open_banks = 0;
+  };
+  struct ChanStats {
+    int64_t reads = 0, writes = 0, bytes = 0, hits = 0, misses = 0, conflicts = 0;
+    int64_t acts = 0, pres = 0, refs = 0, rd_cmds = 0, wr_cmds = 0, decisions = 0;
+    double read_lat = 0;
+  };
+  struct Chan {
+    std::vector<Bank> banks;   // unit * banks_per_unit + bg * banks + bank
+    std::vector<Group> groups; // unit * bankgroups + bg
+    std::vector<Unit> units;
+    std::vector<int32_t> active;  // banks with queued accesses (only these are scanned)
+    std::vector<Access> acc;   // access pool
+    std::vector<int32_t> free_acc;
+    int64_t nread = 0, nwrite = 0;  // queued accesses
+    int64_t next_row = 0, next_col = 0;  // command-bus availability
+    int64_t next_decision = 0;     // next cycle at which decide() must run
+    int write_mode = 0;
+    ChanStats st;
+  };
+  struct Done {
+    Tick time; int64_t seq; int64_t parent;
+    bool operator>(const Done& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+  struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int hit; int64_t seq; };
+
+  void run_channel(int c, int64_t until_cycle);
+  int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
+  void issue(int c, int64_t T, const Cand& k);
+  bool bank_cand(Chan& ch, int32_t b, int write_mode);  // refresh the cached candidate; false if none
+  void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
+  int64_t earliest(Chan& ch, int cmd, int32_t b) const;
+  void update_mode(Chan& ch);
+  bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
+
+  DramSpec spec_;
+  int bpu_;  // banks per unit
+  int rb_bits_, pc_bits_, rank_bits_, bg_bits_, bank_bits_, col_bits_, row_bits_;
+  std::vector<Chan> ch_;
+  std::vector<Parent> parents_;
+  std::vector<int64_t> free_parents_;
+  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_;
+  std::vector<int64_t> log_;
+  std::vector<Cand> cands_;
+  int64_t seq_ = 0;
+  Tick last_ = -1, last_done_ = 0;
+};
+
+}  // namespace npusim
