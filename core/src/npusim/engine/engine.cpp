@@ -226,12 +226,16 @@ int64_t Engine::extent(const Kernel& k, int64_t d, const std::vector<int64_t>& v
 TileTiming Engine::timing_of(const Kernel& k, int node, const Inst& in) {
   int type = (int)k.n(node, NF_TYPE);
   int32_t eb = (int32_t)k.n(node, NF_ELEM_BYTES);
-  uint64_t key = mix(mix(mix(mix(mix((uint64_t)type, (uint64_t)in.a), (uint64_t)in.b), (uint64_t)in.c), (uint64_t)eb),
-                     (uint64_t)k.n(node, NF_OP));
+  uint64_t key = mix(mix(mix(mix(mix(mix(mix((uint64_t)type, (uint64_t)in.a), (uint64_t)in.b), (uint64_t)in.c),
+                                    (uint64_t)eb), (uint64_t)k.n(node, NF_OP)), (uint64_t)k.n(node, NF_CYCLES)),
+                     (uint64_t)k.n(node, NF_OVERLAP));
   auto it = tcache_.find(key);
   if (it != tcache_.end()) return it->second;
   TileTiming t;
-  if (type == NT_GEMM) t = timing_->gemm(in.a, in.b, in.c, eb);
+  if (k.n(node, NF_CYCLES) > 0) {  // fixed latency given by the TOG (e.g. a PyTorchSim compute_node)
+    t.latency = k.n(node, NF_CYCLES);
+    t.occupancy = t.latency - k.n(node, NF_OVERLAP);
+  } else if (type == NT_GEMM) t = timing_->gemm(in.a, in.b, in.c, eb);
   else if (type == NT_VECTOR) t = timing_->vector((int32_t)k.n(node, NF_OP), in.a, eb);
   else { t.latency = std::max<int64_t>(1, in.a); t.occupancy = t.latency; }  // preload: one weight row per cycle
   if (t.occupancy < 1) t.occupancy = 1;

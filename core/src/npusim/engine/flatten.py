@@ -5,7 +5,7 @@ from npusim.tog.ops import DTYPE_BYTES, VEC_OPS, Barrier, Compute, Dma, Loop, To
 
 NF = ["TYPE", "PARENT", "VAR", "START", "END", "STEP", "LOOPKIND", "FIRST_CHILD", "NEXT_SIBLING", "DIM_BEGIN",
       "DIM_COUNT", "OFF_BEGIN", "OFF_COUNT", "DEP_BEGIN", "DEP_COUNT", "BASE_ADDR", "ELEM_BYTES", "ASYNC", "TAG",
-      "OP", "FLAGS"]
+      "OP", "FLAGS", "CYCLES", "OVERLAP"]
 F = {name: i for i, name in enumerate(NF)}
 NT_LOOP, NT_LOAD, NT_STORE, NT_GEMM, NT_VECTOR, NT_PRELOAD, NT_WAIT, NT_BARRIER = range(8)
 LOOP_KIND = {"outer": 0, "accum": 1, "inner": 2}
@@ -63,6 +63,7 @@ def flatten(tog: Tog, base_addr: dict[str, int], cacheable: set[str] | None) -> 
                 r[F["TYPE"]] = UNIT_TYPE[node.unit]
                 r[F["ELEM_BYTES"]] = DTYPE_BYTES[node.dtype]
                 r[F["OP"]] = VEC_OPS.index(node.op) if node.op in VEC_OPS else 0
+                r[F["CYCLES"]], r[F["OVERLAP"]] = node.cycles, node.overlap
         elif isinstance(node, Wait):
             r[F["TYPE"]] = NT_WAIT
             r[F["TAG"]] = tags.setdefault(node.tag, len(tags))

@@ -72,6 +72,8 @@ class Simulator:
     # -- memory -------------------------------------------------------------------------------
     def address_of(self, key: str, nbytes: int) -> int:
         """Base address of buffer `key` (allocated on first use, 4 KiB aligned)."""
+        if key.startswith("@"):  # fixed address (imported TOGs): "@<byte address>"
+            return int(key[1:])
         if key not in self._addr:
             self._addr[key] = self._next_addr
             self._next_addr += -(-max(nbytes, 1) // ALIGN) * ALIGN

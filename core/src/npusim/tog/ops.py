@@ -110,6 +110,8 @@ class Compute:
     dtype: str = "fp32"
     deps: tuple[int, ...] = attrs.field(default=(), converter=tuple)
     name: str = ""
+    cycles: int = 0  # > 0: fixed latency [core cycles] instead of the timing component (imported TOGs)
+    overlap: int = 0  # cycles of `cycles` that overlap the next tile on the same unit [core cycles]
 
 
 @attrs.frozen
