@@ -3,6 +3,7 @@ heuristic's choice, so autotune is never slower than heuristic), keep the fastes
 from __future__ import annotations
 
 import heapq
+import json
 
 from npusim.errors import NpusimError
 from npusim.kernels import KernelSpec, Mapping
@@ -14,6 +15,11 @@ from npusim_mappers.heuristic import HeuristicMapper
 from npusim_mappers.space import fits, tile_space
 
 LANE_STRIDES = (1, 2, 4, 8, 16, 32)
+
+
+def ident(m: Mapping) -> str:
+    """Hashable identity of a mapping (Mapping holds dicts, so it is not hashable itself)."""
+    return json.dumps({k: v for k, v in m.to_dict().items() if k != "source"}, sort_keys=True)
 
 
 class AutotuneMapper:
@@ -29,7 +35,7 @@ class AutotuneMapper:
         self.cache = MappingCache(config.cache_dir)
         self.mkey = machine_key(machine, {"double_buffer": config.double_buffer, "topk": config.topk})
         self._queue: dict[str, list[Mapping]] = {}
-        self._results: dict[str, dict[Mapping, float]] = {}
+        self._results: dict[str, dict[str, float]] = {}
         self.evaluated = 0  # candidates ranked by the cost model (for benchmarks)
 
     # -- search space ---------------------------------------------------------------------------------
@@ -77,31 +83,28 @@ class AutotuneMapper:
         if key not in self._queue:
             h = self.heuristic.best(kernel)
             ranked = [m for _, m in self.rank(kernel, max(1, self.config.topk) + self.config.max_retry)]
-            plan = [h] + [m for m in ranked if m != h]
+            plan = [h] + [m for m in ranked if ident(m) != ident(h)]
             self._queue[key] = plan
             self._results.setdefault(key, {})
         return self._queue[key]
 
     def propose(self, kernel: KernelSpec) -> Mapping | None:
-        """Next candidate not yet reported (heuristic first, then by cost); None after top-k + retries."""
-        key = kernel.signature()
+        """Next candidate not yet reported (heuristic first, then by cost); None after the heuristic + top-k
+        (each failed simulation buys one more candidate, up to max_retry)."""
         plan = self._plan(kernel)
-        done = self._results[key]
-        budget = 1 + max(1, self.config.topk) + sum(1 for v in done.values() if v == float("inf"))
-        budget = min(budget, 1 + max(1, self.config.topk) + self.config.max_retry)
-        tried = 0
-        for m in plan:
-            if tried >= budget:
-                return None
-            if m not in done:
-                return m
-            tried += 1
-        return None
+        done = self._results[kernel.signature()]
+        keys = [ident(m) for m in plan]
+        tried = [k for k in keys if k in done]
+        failed = sum(1 for k in tried if done[k] == float("inf"))
+        allowed = 1 + max(1, self.config.topk) + min(failed, self.config.max_retry)
+        if len(tried) >= allowed:
+            return None
+        return next((m for m, k in zip(plan, keys) if k not in done), None)
 
     def report(self, kernel: KernelSpec, mapping: Mapping, cycles) -> None:
         """Record the simulated cycles of `mapping` (None / inf = simulation failed)."""
         self._plan(kernel)
-        self._results[kernel.signature()][mapping] = float("inf") if cycles is None else float(cycles)
+        self._results[kernel.signature()][ident(mapping)] = float("inf") if cycles is None else float(cycles)
 
     def best(self, kernel: KernelSpec, simulate=None) -> Mapping:
         """Fastest mapping: simulated when `simulate(mapping) -> cycles` is given, else by the cost model."""
@@ -116,11 +119,12 @@ class AutotuneMapper:
                 except NpusimError:
                     cycles = None
                 self.report(kernel, m, cycles)
-        results = {m: c for m, c in self._results.get(sig, {}).items() if c != float("inf")}
+        results = {k: c for k, c in self._results.get(sig, {}).items() if c != float("inf")}
         if results:
             plan = self._plan(kernel)
-            chosen = min(results, key=lambda m: (results[m], plan.index(m)))
-            self.cache.put(sig, self.mkey, chosen, results[chosen], True)
+            simulated = [(results[ident(m)], i, m) for i, m in enumerate(plan) if ident(m) in results]
+            c, _, chosen = min(simulated, key=lambda x: (x[0], x[1]))
+            self.cache.put(sig, self.mkey, chosen, c, True)
             return chosen
         plan = self._plan(kernel)
         costs = [(self.cost(kernel, m), i, m) for i, m in enumerate(plan)]
