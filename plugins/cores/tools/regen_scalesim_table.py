@@ -34,16 +34,19 @@ GEMMS = [
     ("gemm_tiny_8x8", 1, 1, 1, 8, 8),
 ]
 
-# ResNet-18 (batch 1, 224x224) convolutions: (name, H_padded, W_padded, R, S, C, K_filters, stride)
+# ResNet-18 (batch 1, 224x224) convolutions: (name, H_in, W_in, R, S, C, K_filters, stride).
+# H_in is the padded input extent the convolution actually reads, (H_out - 1) * stride + R: PyTorch floors
+# the output size while SCALE-Sim ceils it (topology_utils.py), so the trailing padded row/column that
+# PyTorch never reads (e.g. 230 -> 229 for conv1) is left out and both give H_out (112 for conv1).
 CONVS = [
-    ("resnet18_conv1", 230, 230, 7, 7, 3, 64, 2),
+    ("resnet18_conv1", 229, 229, 7, 7, 3, 64, 2),
     ("resnet18_layer1_conv3x3", 58, 58, 3, 3, 64, 64, 1),
-    ("resnet18_layer2_conv3x3_s2", 58, 58, 3, 3, 64, 128, 2),
-    ("resnet18_layer2_downsample", 56, 56, 1, 1, 64, 128, 2),
+    ("resnet18_layer2_conv3x3_s2", 57, 57, 3, 3, 64, 128, 2),
+    ("resnet18_layer2_downsample", 55, 55, 1, 1, 64, 128, 2),
     ("resnet18_layer2_conv3x3", 30, 30, 3, 3, 128, 128, 1),
-    ("resnet18_layer3_conv3x3_s2", 30, 30, 3, 3, 128, 256, 2),
+    ("resnet18_layer3_conv3x3_s2", 29, 29, 3, 3, 128, 256, 2),
     ("resnet18_layer3_conv3x3", 16, 16, 3, 3, 256, 256, 1),
-    ("resnet18_layer4_conv3x3_s2", 16, 16, 3, 3, 256, 512, 2),
+    ("resnet18_layer4_conv3x3_s2", 15, 15, 3, 3, 256, 512, 2),
     ("resnet18_layer4_conv3x3", 9, 9, 3, 3, 512, 512, 1),
 ]
 CONV_ARRAY = (128, 128)
@@ -135,9 +138,10 @@ def main() -> int:
             if args.only not in name:
                 continue
             total, stall = run_scalesim(f"{name}, {h}, {w}, {r}, {s}, {c}, {kf}, {st}", False, *CONV_ARRAY, df)
-            ho, wo = (h - r) // st + 1, (w - s) // st + 1
+            ho, wo = -(-(h - r + st) // st), -(-(w - s + st) // st)  # SCALE-Sim's own output size
+            assert ((h - r) % st, (w - s) % st) == (0, 0), f"{name}: H_in must be (H_out-1)*stride+R"
             cases[(name, df)] = {"name": name, "kind": "conv_im2col", "M": ho * wo, "N": kf, "K": r * s * c,
-                                 "conv": {"H_padded": h, "W_padded": w, "R": r, "S": s, "C": c, "stride": st},
+                                 "conv": {"H_in": h, "W_in": w, "R": r, "S": s, "C": c, "stride": st},
                                  "rows": CONV_ARRAY[0], "cols": CONV_ARRAY[1], "dataflow": df,
                                  "total_cycles": total, "stall_cycles": stall, "compute_cycles": total - stall}
             print(name, df, total, stall, flush=True)

@@ -39,7 +39,7 @@ def gemm_cmd(shape, rows, cols, dataflow, no_overlap, ils):
     m, n, k = _parse_mnk(shape)
     if rows < 1 or cols < 1:
         raise ConfigError(f"--rows/--cols: must be >= 1, got {rows}x{cols}")
-    cfg = SystolicCoreConfig(dataflow=dataflow, preload_overlap=not no_overlap, tile_db_path="off")
+    cfg = SystolicCoreConfig(dataflow=dataflow, preload_overlap=not no_overlap, tile_db=False)
     core = CoreConfig()
     cpp = make_cpp(cfg, rows, cols, core.vector_lanes, core.vlen_bits, ils)
     t = cpp.gemm(m, n, k, 2)
@@ -61,7 +61,7 @@ def vector_cmd(op, elements, dtype, lanes, vlen, ils):
 
     if elements < 0:
         raise WorkloadError(f"elements: must be >= 0, got {elements}")
-    cfg = SystolicCoreConfig(tile_db_path="off")
+    cfg = SystolicCoreConfig(tile_db=False)
     cpp = make_cpp(cfg, 128, 128, lanes, vlen, ils)
     t = cpp.vector(VEC_OPS.index(op), elements, DTYPE_BYTES[dtype])
     click.echo(f"{op} x {elements} {dtype} on {lanes} lanes x {vlen} b ({'ILS' if ils else 'TLS'}): "

@@ -61,6 +61,19 @@ def hw_params(config: SystolicCoreConfig, rows: int, cols: int, lanes: int, vlen
             "spad_read_latency": config.spad_read_latency, "spad_write_latency": config.spad_write_latency}
 
 
+class Standalone:
+    """A SystolicCore without a machine (CLI, sparsity studies, tests): same `cpp`, `config`, rows/cols."""
+
+    def __init__(self, config: SystolicCoreConfig, rows: int = 128, cols: int = 128, lanes: int = 128,
+                 vlen_bits: int = 256, ils: bool = False):
+        self.config, self.rows, self.cols, self.ils = config, rows, cols, ils
+        self.cpp = make_cpp(config, rows, cols, lanes, vlen_bits, ils)
+
+    def stats(self) -> dict:
+        """C++ counters."""
+        return json.loads(str(self.cpp.stats_json()))
+
+
 def _flush_ref(ref) -> None:
     obj = ref()
     if obj is not None:
@@ -75,9 +88,10 @@ class SystolicCore:
         self.config = config
         self.ils = ils_mode(ctx.machine.sim.tls)
         geo = (core.array_rows, core.array_cols, core.vector_lanes, core.vlen_bits)
+        self.rows, self.cols = core.array_rows, core.array_cols
         self.cpp = make_cpp(config, *geo, self.ils)
         self.db = None
-        if config.tile_db_path != "off":
+        if config.tile_db:
             directory = config.tile_db_path or default_dir()
             self.db = TileDb(directory, hw_params(config, *geo, self.ils))
             self.cpp.import_entries(entries_to_cpp(self.db.load(), VEC_OPS))

@@ -42,10 +42,10 @@ class SystolicCoreConfig:
     """Systolic arrays (ws/os/is, SCALE-Sim v3 exact) + RISC-V-V-style vector unit, TLS or ILS."""
 
     dataflow: str = param("ws", "systolic dataflow: weight-, output- or input-stationary (SCALE-Sim v3 mapping)",
-                          "", choices=("ws", "os", "is"))
+                          "choice", choices=("ws", "os", "is"))
     preload_overlap: bool = param(True, "overlap the next fold's stationary-operand preload (os: result drain) "
                                   "with the current fold (double-buffered PEs, TPUv1 ISCA'17); False = SCALE-Sim's "
-                                  "back-to-back folds", "")
+                                  "back-to-back folds", "flag")
     vec_datapath_bits: int = param(64, "vector datapath width per lane per cycle (Ara: one 64-bit FPU per lane)",
                                    "bits", validator=_positive)
     vec_op_ii: dict[str, int] = param(DEFAULT_OP_II, "cycles per datapath beat by op class (inverse throughput); "
@@ -64,8 +64,10 @@ class SystolicCoreConfig:
                                 validator=_positive)
     spad_read_latency: int = param(2, "scratchpad read latency (1-cycle SRAM + 1 pipeline register)", "cycles")
     spad_write_latency: int = param(1, "scratchpad write latency", "cycles")
+    tile_db: bool = param(True, "persist tile latencies in the on-disk tile-latency database (False = "
+                          "in-memory cache only)", "flag")
     tile_db_path: str = param("", "tile-latency database directory ('' = $NPUSIM_CACHE_DIR/tiledb or "
-                              "~/.cache/npusim/tiledb; 'off' = in-memory only)", "path")
+                              "~/.cache/npusim/tiledb); relative paths resolve against the config file", "path")
 
     def op_table(self, which: str) -> list[int]:
         """Per-VecOp list (index = npusim::VecOp) of vec_op_ii or vec_op_latency, defaults filled in."""
