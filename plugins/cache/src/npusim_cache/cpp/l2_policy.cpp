@@ -234,9 +234,9 @@ int L2Policy::access(int64_t addr, int32_t is_write, int32_t bytes, int64_t mq_f
   (is_write ? writes : reads) += 1;
   switch (outcome) {
     case kHit: ++hits; break;
-    case kMshrMerge: ++mshr_merges; break;
-    case kMiss: ++misses; break;
-    case kSectorMiss: ++sector_misses; break;
+    case kMshrMerge: ++mshr_merges; ++misses; break;
+    case kMiss: ++line_misses; ++misses; break;
+    case kSectorMiss: ++sector_misses; ++misses; break;
   }
   return outcome;
 }

@@ -11,7 +11,8 @@
 namespace npusim {
 namespace l2 {
 
-// Outcome of one sector access (disjoint categories; accesses = hit+merge+miss+sector_miss).
+// Outcome of one sector access. Counters: accesses = hits + misses, where misses = line_misses +
+// sector_misses + mshr_merges (every accepted access that did not find its sector readable).
 enum Outcome { kHit = 0, kMshrMerge = 1, kMiss = 2, kSectorMiss = 3, kReservationFail = 4 };
 // When an accepted access completes: now (+hit latency), when its sector's fill arrives, or when the
 // downstream acknowledges the write it forwarded.
@@ -82,7 +83,7 @@ class L2Policy {
   int sector_state(int64_t addr) const;
 
   // Statistics.
-  int64_t accesses = 0, hits = 0, misses = 0, sector_misses = 0, mshr_merges = 0;
+  int64_t accesses = 0, hits = 0, misses = 0, line_misses = 0, sector_misses = 0, mshr_merges = 0;
   int64_t reservation_fails = 0, writebacks = 0, reads = 0, writes = 0, fetches = 0, max_occ = 0;
 
  private:

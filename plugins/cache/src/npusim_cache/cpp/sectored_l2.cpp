@@ -212,15 +212,16 @@ double SectoredL2::min_latency_ps() {
 double SectoredL2::peak_bytes_per_ps() { return (double)port_bytes_ * slices_.size() / period_; }
 
 std::string SectoredL2::stats_json() {
-  int64_t acc = 0, hit = 0, miss = 0, smiss = 0, merge = 0, rf = 0, wb = 0, byp = 0, fetch = 0, req = 0;
+  int64_t acc = 0, hit = 0, miss = 0, lmiss = 0, smiss = 0, merge = 0, rf = 0, wb = 0, byp = 0, fetch = 0, req = 0;
   for (Slice& s : slices_) {
-    acc += s.pol.accesses; hit += s.pol.hits; miss += s.pol.misses; smiss += s.pol.sector_misses;
+    acc += s.pol.accesses; hit += s.pol.hits; miss += s.pol.misses; lmiss += s.pol.line_misses; smiss += s.pol.sector_misses;
     merge += s.pol.mshr_merges; rf += s.pol.reservation_fails; wb += s.pol.writebacks; byp += s.bypassed;
     fetch += s.pol.fetches; req += s.requests;
   }
   int64_t cap = slices_[0].pol.capacity_bytes() * (int64_t)slices_.size();
   std::ostringstream o;
-  o << "{\"accesses\":" << acc << ",\"hits\":" << hit << ",\"misses\":" << miss << ",\"sector_misses\":" << smiss
+  o << "{\"accesses\":" << acc << ",\"hits\":" << hit << ",\"misses\":" << miss << ",\"line_misses\":" << lmiss
+    << ",\"sector_misses\":" << smiss
     << ",\"mshr_merges\":" << merge << ",\"reservation_fails\":" << rf << ",\"writebacks\":" << wb
     << ",\"capacity_bytes\":" << cap << ",\"max_occupancy_bytes\":" << occ_max_ * atom_
     << ",\"requests\":" << req << ",\"bypassed\":" << byp << ",\"fetches\":" << fetch
@@ -230,7 +231,7 @@ std::string SectoredL2::stats_json() {
     const Slice& s = slices_[i];
     const l2::L2Policy& p = s.pol;
     o << (i ? "," : "") << "{\"accesses\":" << p.accesses << ",\"hits\":" << p.hits << ",\"misses\":" << p.misses
-      << ",\"sector_misses\":" << p.sector_misses << ",\"mshr_merges\":" << p.mshr_merges
+      << ",\"line_misses\":" << p.line_misses << ",\"sector_misses\":" << p.sector_misses << ",\"mshr_merges\":" << p.mshr_merges
       << ",\"reservation_fails\":" << p.reservation_fails << ",\"writebacks\":" << p.writebacks
       << ",\"requests\":" << s.requests << ",\"bypassed\":" << s.bypassed << ",\"read_bytes\":" << s.read_bytes
       << ",\"write_bytes\":" << s.write_bytes << ",\"max_occupancy_bytes\":" << p.max_occ * atom_ << "}";

@@ -1,0 +1,7 @@
+"""Make the cache plugin's test helpers (l2_reference_model) importable under --import-mode=importlib."""
+import sys
+from pathlib import Path
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
