@@ -1,0 +1,75 @@
+#include "allocator.hpp"
+
+namespace npusim {
+
+Allocator::Allocator(int kind, int iters, int num_in, int num_out)
+    : kind_(kind), iters_(iters < 1 ? 1 : iters), in_ptr_(num_in, 0), out_ptr_(num_out, 0),
+      in_match_(num_in, -1), out_match_(num_out, -1), best_in_(num_in, -1), best_out_(num_out, -1),
+      nin_(num_in), nout_(num_out) {}
+
+// Distance of x from round-robin pointer p in a ring of n: smaller = higher priority.
+static inline int rr(int x, int p, int n) { return x >= p ? x - p : x - p + n; }
+
+void Allocator::allocate(const std::vector<AllocRequest>& reqs, std::vector<int>& grants) {
+  grants.clear();
+  if (reqs.empty()) return;
+  for (const auto& q : reqs) in_match_[q.in] = out_match_[q.out] = -1;
+  for (int it = 0; it < iters_; ++it) {
+    for (const auto& q : reqs) best_in_[q.in] = best_out_[q.out] = -1;
+    bool any = false;
+    if (kind_ == kSeparableInputFirst) {
+      // input arbiters pick one output each, output arbiters pick among the inputs that chose them
+      for (int i = 0; i < (int)reqs.size(); ++i) {
+        const auto& q = reqs[i];
+        if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
+        int& b = best_in_[q.in];
+        if (b < 0 || rr(q.out, in_ptr_[q.in], nout_) < rr(reqs[b].out, in_ptr_[q.in], nout_)) b = i;
+      }
+      for (int i = 0; i < (int)reqs.size(); ++i) {
+        const auto& q = reqs[i];
+        if (best_in_[q.in] != i) continue;
+        int& b = best_out_[q.out];
+        if (b < 0 || rr(q.in, out_ptr_[q.out], nin_) < rr(reqs[b].in, out_ptr_[q.out], nin_)) b = i;
+      }
+      for (int i = 0; i < (int)reqs.size(); ++i) {
+        const auto& q = reqs[i];
+        if (best_out_[q.out] != i) continue;
+        in_match_[q.in] = out_match_[q.out] = i;
+        in_ptr_[q.in] = (q.out + 1) % nout_;
+        out_ptr_[q.out] = (q.in + 1) % nin_;
+        grants.push_back(i);
+        any = true;
+      }
+    } else {
+      // output arbiters grant one input each (request phase), input arbiters accept one grant
+      for (int i = 0; i < (int)reqs.size(); ++i) {
+        const auto& q = reqs[i];
+        if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
+        int& b = best_out_[q.out];
+        if (b < 0 || rr(q.in, out_ptr_[q.out], nin_) < rr(reqs[b].in, out_ptr_[q.out], nin_)) b = i;
+      }
+      for (int i = 0; i < (int)reqs.size(); ++i) {
+        const auto& q = reqs[i];
+        if (best_out_[q.out] != i) continue;
+        int& b = best_in_[q.in];
+        if (b < 0 || rr(q.out, in_ptr_[q.in], nout_) < rr(reqs[b].out, in_ptr_[q.in], nout_)) b = i;
+      }
+      for (int i = 0; i < (int)reqs.size(); ++i) {
+        const auto& q = reqs[i];
+        if (best_in_[q.in] != i) continue;
+        in_match_[q.in] = out_match_[q.out] = i;
+        // iSLIP (McKeown 1999) moves pointers only for grants accepted in the first iteration;
+        // the separable output-first allocator moves them on every final grant.
+        if (kind_ == kSeparableOutputFirst || it == 0) {
+          in_ptr_[q.in] = (q.out + 1) % nout_;
+          out_ptr_[q.out] = (q.in + 1) % nin_;
+        }
+        grants.push_back(i);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+}
+
+}  // namespace npusim

@@ -1,0 +1,31 @@
+// Sparse bipartite allocators of BookSim 2 (iSLIP, separable input-first, separable output-first) with
+// round-robin arbiters; used for both VC allocation and switch allocation.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "noc_params.hpp"
+
+namespace npusim {
+
+struct AllocRequest {
+  int in, out;  // requester and resource indices
+  int tag;      // caller data carried to the grant (e.g. the input VC)
+};
+
+class Allocator {
+ public:
+  Allocator() = default;
+  Allocator(int kind, int iters, int num_in, int num_out);
+  // Match requests (one grant per input and per output at most). Writes the chosen request indices
+  // into `grants`. Round-robin pointers advance past granted pairs (iSLIP: only first-iteration grants).
+  void allocate(const std::vector<AllocRequest>& reqs, std::vector<int>& grants);
+
+ private:
+  int kind_ = kIslip, iters_ = 1;
+  std::vector<int> in_ptr_, out_ptr_;        // round-robin priority pointers
+  std::vector<int> in_match_, out_match_;    // per call: matched request index or -1
+  std::vector<int> best_in_, best_out_;      // per iteration scratch: best request index
+  int nin_ = 0, nout_ = 0;
+};
+
+}  // namespace npusim

@@ -1,0 +1,505 @@
+#include "booksim_net.hpp"
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace npusim {
+
+static constexpr int kInfCredits = 1 << 30;  // terminals always accept ejected flits (BookSim sinks)
+
+BookSimNetwork::BookSimNetwork(const NocParams& p)
+    : p_(p), topo_(p), V_(p.num_vcs), B_(p.vc_buf_size), period_(period_ps(p.freq_mhz)) {
+  auto bad = [](const std::string& m) { throw std::invalid_argument(m); };
+  if (V_ < 1 || V_ > 64) bad("num_vcs must be in 1..64");
+  if (B_ < 1) bad("vc_buf_size must be >= 1");
+  if (p.routing_delay < 0 || p.vc_alloc_delay < 0 || p.sw_alloc_delay < 0 || p.st_final_delay < 0 ||
+      p.credit_delay < 0)
+    bad("router delays must be >= 0");
+  if (p.input_speedup < 1 || p.output_speedup < 1 || !(p.internal_speedup > 0)) bad("speedups must be >= 1");
+  if (p.flit_size < 1) bad("flit_size must be >= 1");
+  if (p.freq_mhz <= 0) bad("freq_mhz must be > 0");
+  const int T = topo_.num_terminals();
+  term_node_.assign(T, -1);
+  for (int i = 0; i < (int)p.node_terminal.size(); ++i) {
+    int t = p.node_terminal[i];
+    if (t < 0 || t >= T || term_node_[t] >= 0) bad("node_terminal: bad or duplicate terminal for node " + std::to_string(i));
+    term_node_[t] = i;
+  }
+  const int isp = p.input_speedup, osp = p.output_speedup;
+  routers_.resize(topo_.num_routers());
+  for (int r = 0; r < topo_.num_routers(); ++r) {
+    Router& R = routers_[r];
+    R.P = topo_.num_ports(r);
+    R.in.assign(R.P * V_, InVC{});
+    R.out.assign(R.P * V_, OutVC{});
+    for (int q = 0; q < R.P; ++q) {
+      int kind = topo_.router(r).out[q].kind;
+      for (int v = 0; v < V_; ++v) R.out[q * V_ + v].credits = kind == kRouterPort ? B_ : kind == kTerminalPort ? kInfCredits : 0;
+    }
+    R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0});
+    R.port_free.assign(R.P, 0);
+    R.vc_ptr.assign(R.P, 0);
+    R.busy.assign(R.P, 0);
+    R.link_flits.assign(R.P, 0);
+    R.xbar_flits.assign(R.P, 0);
+    R.va = Allocator(p.vc_allocator, p.alloc_iters, R.P * V_, R.P * V_);
+    R.sa = Allocator(p.sw_allocator, p.alloc_iters, R.P * isp, R.P * osp);
+  }
+  sources_.resize(T);
+  for (auto& s : sources_) s.vcs.assign(V_, OutVC{B_, -1, false});
+  int64_t horizon = p.sw_alloc_delay + p.st_final_delay + p.credit_delay + topo_.max_latency() + 4;
+  int64_t W = 64;
+  while (W < 2 * horizon) W *= 2;
+  wheel_.resize(W);
+  wheel_mask_ = W - 1;
+}
+
+BookSimNetwork::~BookSimNetwork() {}
+
+int BookSimNetwork::new_packet() {
+  if (free_pkt_ >= 0) {
+    int i = free_pkt_;
+    free_pkt_ = pkts_[i].next_free;
+    pkts_[i] = PktRec{};
+    return i;
+  }
+  pkts_.emplace_back();
+  return (int)pkts_.size() - 1;
+}
+
+void BookSimNetwork::schedule(int64_t when, const Ev& e) {
+  if (e.type == kFlitArrive || e.type == kEject) ++flit_events_;
+  ++wheel_events_;
+  if (when - cycle_ <= wheel_mask_) wheel_[when & wheel_mask_].push_back(e);
+  else far_.emplace(when, e);
+}
+
+int BookSimNetwork::inject_terminal(int src, int dst, int flits, int64_t create, bool measured) {
+  int id = new_packet();
+  PktRec& k = pkts_[id];
+  k.src = src;
+  k.dst = dst;
+  k.flits = flits < 1 ? 1 : flits;
+  k.create = create < cycle_ ? cycle_ : create;
+  k.measured = measured;
+  if (measured) ++measured_outstanding;
+  Source& s = sources_[src];
+  s.q.push_back(id);
+  s.queued_flits += k.flits;
+  ++queued_packets_;
+  if (!s.active) {
+    s.active = true;
+    active_sources_.push_back(src);
+  }
+  return id;
+}
+
+bool BookSimNetwork::try_send(const Packet& pkt, Tick now) {
+  const int N = num_nodes();
+  if (pkt.src < 0 || pkt.src >= N || pkt.dst < 0 || pkt.dst >= N)
+    throw std::out_of_range("BookSimNetwork: packet node out of range 0.." + std::to_string(N - 1));
+  int flits = pkt.bytes > 0 ? (pkt.bytes + p_.flit_size - 1) / p_.flit_size : 1;
+  int s = p_.node_terminal[pkt.src];
+  Source& src = sources_[s];
+  if (p_.inject_queue_flits >= 0 && src.queued_flits > 0 && src.queued_flits + flits > p_.inject_queue_flits)
+    return false;
+  // the packet reaches the source at the first network clock edge at or after `now` that the network
+  // has not simulated yet (advance(until) includes the edge at `until`)
+  int64_t create = next_edge(now, period_) / period_;
+  int id = inject_terminal(s, p_.node_terminal[pkt.dst], flits, create, false);
+  pkts_[id].pkt = pkt;
+  pkts_[id].external = true;
+  pkts_[id].sent_ps = now;
+  return true;
+}
+
+void BookSimNetwork::front_changed(int r, int iv, int64_t when) {
+  Router& R = routers_[r];
+  InVC& v = R.in[iv];
+  const Flit& f = R.buf[(size_t)iv * B_ + v.head];
+  if (f.head) {
+    Route rt = topo_.route(r, iv / V_, iv % V_, pkts_[f.pkt].dst);
+    v.state = 1;
+    v.out_port = rt.port;
+    v.vc_lo = rt.vc_lo;
+    v.vc_hi = rt.vc_hi;
+    v.ready = when + p_.routing_delay;
+  } else if (v.ready < when) {
+    v.ready = when;
+  }
+}
+
+void BookSimNetwork::deliver(int id, int64_t when) {
+  PktRec& k = pkts_[id];
+  double plat = (double)(when - k.create + p_.latency_cycles), nlat = (double)(when - k.inject + p_.latency_cycles);
+  ++packets_;
+  plat_sum_ += plat;
+  nlat_sum_ += nlat;
+  hops_sum_ += k.hops;
+  plat_max_ = std::max(plat_max_, (int64_t)plat);
+  if (k.measured) {
+    ++measured_done;
+    --measured_outstanding;
+    measured_plat += plat;
+    measured_nlat += nlat;
+    measured_hops += k.hops;
+  }
+  if (k.external) {
+    Tick t = (when + p_.latency_cycles) * period_;
+    bytes_ += k.pkt.bytes;
+    ps_sum_ += (double)(t - k.sent_ps);
+    ready_.push_back(PacketDelivery{k.pkt, t});
+  }
+  k.next_free = free_pkt_;
+  free_pkt_ = id;
+}
+
+void BookSimNetwork::process_events() {
+  while (!far_.empty() && far_.begin()->first - cycle_ <= wheel_mask_) {
+    wheel_[far_.begin()->first & wheel_mask_].push_back(far_.begin()->second);
+    far_.erase(far_.begin());
+  }
+  auto& slot = wheel_[cycle_ & wheel_mask_];
+  for (size_t i = 0; i < slot.size(); ++i) {
+    const Ev e = slot[i];
+    switch (e.type) {
+      case kFlitArrive: {
+        --flit_events_;
+        Router& R = routers_[e.a];
+        int iv = e.b * V_ + e.c;
+        InVC& v = R.in[iv];
+        R.buf[(size_t)iv * B_ + (v.head + v.count) % B_] = e.f;
+        ++v.count;
+        ++R.flits;
+        if (!R.active) {
+          R.active = true;
+          active_routers_.push_back(e.a);
+        }
+        if (v.count == 1) {
+          R.busy[e.b] |= 1ULL << e.c;
+          front_changed(e.a, iv, cycle_);
+          if (v.ready < R.wake) R.wake = v.ready;
+        }
+        break;
+      }
+      case kCredit:
+      case kSrcCredit: {
+        OutVC& o = e.type == kCredit ? routers_[e.a].out[e.b * V_ + e.c] : sources_[e.a].vcs[e.c];
+        ++o.credits;
+        if (o.tail_pending && o.credits == B_) {  // wait_for_tail_credit: the tail's credit is back
+          o.tail_pending = false;
+          o.owner = -1;
+        }
+        break;
+      }
+      case kEject: {
+        --flit_events_;
+        --in_flight_flits_;
+        ++flits_;
+        ++window_flits_ejected;
+        if (e.f.tail) deliver(e.f.pkt, cycle_);
+        break;
+      }
+    }
+  }
+  wheel_events_ -= (int64_t)slot.size();
+  slot.clear();
+}
+
+void BookSimNetwork::run_sources() {
+  const int64_t c = cycle_;
+  size_t keep = 0;
+  for (size_t i = 0; i < active_sources_.size(); ++i) {
+    int s = active_sources_[i];
+    Source& S = sources_[s];
+    if (S.cur < 0) {
+      if (S.q.empty()) {
+        S.active = false;
+        continue;
+      }
+      int id = S.q.front();
+      int vc = -1;
+      if (pkts_[id].create <= c) {
+        for (int j = 0; j < V_; ++j) {  // round-robin over free injection VCs with a credit
+          int cand = (S.rr + j) % V_;
+          if (S.vcs[cand].owner < 0 && S.vcs[cand].credits > 0) {
+            vc = cand;
+            break;
+          }
+        }
+      }
+      if (vc >= 0) {
+        S.rr = (vc + 1) % V_;
+        S.cur = id;
+        S.seq = 0;
+        S.vc = vc;
+        S.vcs[vc].owner = 0;
+        S.q.pop_front();
+        pkts_[id].inject = c;
+      }
+    }
+    if (S.cur >= 0 && S.vcs[S.vc].credits > 0) {
+      OutVC& o = S.vcs[S.vc];
+      PktRec& k = pkts_[S.cur];
+      --o.credits;
+      Flit f{S.cur, (int16_t)(S.seq == 0), (int16_t)(S.seq == k.flits - 1)};
+      auto at = topo_.inject_at(s);
+      schedule(c + topo_.router(at.first).in[at.second].latency, Ev{kFlitArrive, at.first, at.second, S.vc, f});
+      --S.queued_flits;
+      ++in_flight_flits_;
+      ++S.seq;
+      if (f.tail) {
+        if (p_.wait_for_tail_credit) o.tail_pending = true;
+        else o.owner = -1;
+        S.cur = -1;
+        --queued_packets_;
+      }
+    }
+    active_sources_[keep++] = s;
+  }
+  active_sources_.resize(keep);
+}
+
+void BookSimNetwork::run_router(int r) {
+  Router& R = routers_[r];
+  const int64_t c = cycle_;
+  if (R.wake > c) return;  // every buffered flit is still in a routing/allocation delay
+  // VC allocation for heads whose route is ready
+  reqs_.clear();
+  for (int port = 0; port < R.P; ++port) {
+    for (uint64_t m = R.busy[port]; m; m &= m - 1) {
+      int iv = port * V_ + __builtin_ctzll(m);
+      InVC& v = R.in[iv];
+      if (v.state != 1 || v.ready > c) continue;
+      int base = v.out_port * V_;
+      for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov)
+        if (R.out[base + ov].owner < 0) reqs_.push_back(AllocRequest{iv, base + ov, iv});
+    }
+  }
+  if (!reqs_.empty()) {
+    R.va.allocate(reqs_, grants_);
+    for (int g : grants_) {
+      const AllocRequest& q = reqs_[g];
+      InVC& v = R.in[q.in];
+      v.out_vc = q.out % V_;
+      R.out[q.out].owner = q.in;
+      v.state = 2;
+      v.ready = c + p_.vc_alloc_delay;
+    }
+  }
+  // switch allocation, internal_speedup rounds per cycle
+  R.sa_credit += p_.internal_speedup;
+  int rounds = (int)R.sa_credit;
+  R.sa_credit -= rounds;
+  const int isp = p_.input_speedup, osp = p_.output_speedup;
+  const RouterPorts& ports = topo_.router(r);
+  for (int round = 0; round < rounds; ++round) {
+    reqs_.clear();
+    for (int port = 0; port < R.P; ++port) {
+      uint64_t m = R.busy[port];
+      if (!m) continue;
+      // visit VCs round-robin from the one after the last granted: among VCs of this port that request
+      // the same output the first visited wins the allocator's tie
+      int ptr = R.vc_ptr[port];
+      uint64_t hi = ptr ? (m >> ptr) << ptr : m, lo = m & ~hi;
+      for (uint64_t part : {hi, lo}) {
+        for (; part; part &= part - 1) {
+          int vc = __builtin_ctzll(part), iv = port * V_ + vc;
+          InVC& v = R.in[iv];
+          if (v.state != 2 || v.ready > c) continue;
+          if (R.out[v.out_port * V_ + v.out_vc].credits <= 0) continue;
+          reqs_.push_back(AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv});
+        }
+      }
+    }
+    if (reqs_.empty()) break;
+    R.sa.allocate(reqs_, grants_);
+    for (int g : grants_) {
+      int iv = reqs_[g].tag, port = iv / V_, vc = iv % V_;
+      InVC& v = R.in[iv];
+      Flit f = R.buf[(size_t)iv * B_ + v.head];
+      v.head = v.head + 1 == B_ ? 0 : v.head + 1;
+      --v.count;
+      --R.flits;
+      R.vc_ptr[port] = vc + 1 == V_ ? 0 : vc + 1;
+      int op = v.out_port;
+      OutVC& o = R.out[op * V_ + v.out_vc];
+      --o.credits;
+      // the flit leaves the input buffer after switch allocation: its credit goes upstream
+      const PortLink& up = ports.in[port];
+      int64_t credit_at = c + p_.sw_alloc_delay + p_.credit_delay + up.latency;
+      if (up.kind == kRouterPort) schedule(credit_at, Ev{kCredit, up.peer, up.peer_port, vc, f});
+      else schedule(credit_at, Ev{kSrcCredit, up.peer, 0, vc, f});
+      // switch traversal, then the output channel (one flit per cycle)
+      int64_t depart = std::max(c + p_.sw_alloc_delay + p_.st_final_delay, R.port_free[op]);
+      R.port_free[op] = depart + 1;
+      ++R.xbar_flits[port];
+      const PortLink& dn = ports.out[op];
+      if (dn.kind == kRouterPort) {
+        ++R.link_flits[op];
+        if (f.head) ++pkts_[f.pkt].hops;
+        schedule(depart + dn.latency, Ev{kFlitArrive, dn.peer, dn.peer_port, v.out_vc, f});
+      } else {
+        schedule(depart + dn.latency, Ev{kEject, dn.peer, 0, 0, f});
+      }
+      if (f.tail) {
+        if (p_.wait_for_tail_credit && dn.kind == kRouterPort) o.tail_pending = true;
+        else o.owner = -1;
+      }
+      if (v.count > 0) {
+        if (f.tail) front_changed(r, iv, c + 1);
+        else v.ready = c + 1;
+      } else {
+        R.busy[port] &= ~(1ULL << vc);
+        if (f.tail) v.state = 0;
+        else v.ready = c + 1;
+      }
+    }
+  }
+  // next cycle at which some buffered flit may act (blocked flits retry every cycle)
+  int64_t wake = kNever;
+  for (int port = 0; port < R.P && wake > c + 1; ++port)
+    for (uint64_t m = R.busy[port]; m; m &= m - 1) {
+      const InVC& v = R.in[port * V_ + __builtin_ctzll(m)];
+      int64_t t = v.ready > c ? v.ready : c + 1;
+      if (t < wake) wake = t;
+    }
+  R.wake = wake;
+}
+
+void BookSimNetwork::step_cycle() {
+  process_events();
+  if (!active_sources_.empty()) run_sources();
+  size_t keep = 0;
+  for (size_t i = 0; i < active_routers_.size(); ++i) {
+    int r = active_routers_[i];
+    run_router(r);
+    if (routers_[r].flits > 0) active_routers_[keep++] = r;
+    else routers_[r].active = false;
+  }
+  active_routers_.resize(keep);
+  ++cycle_;
+}
+
+bool BookSimNetwork::idle() const {
+  return active_routers_.empty() && queued_packets_ == 0 && flit_events_ == 0;
+}
+
+// Earliest cycle >= cycle_ at which anything can happen (kNever when nothing is pending at all).
+int64_t BookSimNetwork::earliest_work() const {
+  int64_t best = kNever;
+  for (int r : active_routers_) best = std::min(best, std::max(cycle_, routers_[r].wake));
+  if (best == cycle_) return best;
+  for (int s : active_sources_) {
+    const Source& S = sources_[s];
+    int64_t t = S.cur >= 0 ? cycle_ : (S.q.empty() ? kNever : std::max(cycle_, pkts_[S.q.front()].create));
+    best = std::min(best, t);
+  }
+  if (best == cycle_) return best;
+  if (wheel_events_ > 0) {
+    int64_t lim = std::min<int64_t>(best, cycle_ + wheel_mask_ + 1);
+    for (int64_t t = cycle_; t < lim; ++t)
+      if (!wheel_[t & wheel_mask_].empty()) return t;
+    if (!far_.empty()) best = std::min(best, far_.begin()->first);
+  }
+  return best;
+}
+
+void BookSimNetwork::advance(Tick until, std::vector<PacketDelivery>& out) {
+  const int64_t last = until / period_;  // cycles whose edge is at or before `until`
+  while (cycle_ <= last) {
+    int64_t t = earliest_work();
+    if (t > last) {  // nothing can happen until after `until`: skip the empty cycles
+      cycle_ = last + 1;
+      break;
+    }
+    cycle_ = t;
+    step_cycle();
+  }
+  while (!ready_.empty() && ready_.front().time <= until) {
+    out.push_back(ready_.front());
+    ready_.pop_front();
+  }
+}
+
+Tick BookSimNetwork::next_event() {
+  Tick t = ready_.empty() ? kNever : ready_.front().time;
+  if (in_flight_flits_ > 0 || queued_packets_ > 0) {
+    int64_t c = earliest_work();
+    if (c != kNever) t = std::min(t, c * period_);
+  }
+  return t;
+}
+
+double BookSimNetwork::min_latency_ps() {
+  // injection channel + the routers of the shortest path (1 router; n stages for a butterfly) + ejection channel
+  int routers = p_.topology == kFly ? p_.n : 1;
+  int64_t pipe = p_.routing_delay + p_.vc_alloc_delay + p_.sw_alloc_delay + p_.st_final_delay;
+  int64_t cyc = 2 * p_.channel_latency + routers * pipe + (routers - 1) * p_.channel_latency + p_.latency_cycles;
+  return (double)(cyc * period_);
+}
+
+int64_t BookSimNetwork::zero_load_cycles(int src, int dst, int flits) const {
+  auto at = topo_.inject_at(src);
+  int r = at.first, ip = at.second, vc = 0;
+  int64_t lat = topo_.router(r).in[ip].latency;
+  const int64_t pipe = p_.routing_delay + p_.vc_alloc_delay + p_.sw_alloc_delay + p_.st_final_delay;
+  for (int guard = 0; guard < 1 << 20; ++guard) {
+    Route rt = topo_.route(r, ip, vc, dst);
+    const PortLink& l = topo_.router(r).out[rt.port];
+    lat += pipe + l.latency;
+    if (l.kind != kRouterPort) break;
+    vc = rt.vc_lo;
+    ip = l.peer_port;
+    r = l.peer;
+  }
+  return lat + (flits < 1 ? 0 : flits - 1) + p_.latency_cycles;
+}
+
+void BookSimNetwork::reset_stats() {
+  stat_start_ = cycle_;
+  packets_ = flits_ = bytes_ = plat_max_ = 0;
+  plat_sum_ = nlat_sum_ = hops_sum_ = ps_sum_ = 0;
+  window_flits_ejected = 0;
+  for (auto& R : routers_) {
+    std::fill(R.link_flits.begin(), R.link_flits.end(), 0);
+    std::fill(R.xbar_flits.begin(), R.xbar_flits.end(), 0);
+  }
+}
+
+std::string BookSimNetwork::stats_json() {
+  double cyc = (double)std::max<int64_t>(1, cycle_ - stat_start_);
+  double rmin = 1e300, rmax = 0, rsum = 0, lmax = 0, lsum = 0;
+  int64_t links = 0;
+  for (int r = 0; r < (int)routers_.size(); ++r) {
+    const Router& R = routers_[r];
+    int64_t x = 0;
+    for (int q = 0; q < R.P; ++q) {
+      x += R.xbar_flits[q];
+      if (topo_.router(r).out[q].kind == kRouterPort) {
+        double u = R.link_flits[q] / cyc;
+        lsum += u;
+        lmax = std::max(lmax, u);
+        ++links;
+      }
+    }
+    double u = x / (cyc * R.P);
+    rmin = std::min(rmin, u);
+    rmax = std::max(rmax, u);
+    rsum += u;
+  }
+  double np = packets_ ? (double)packets_ : 1.0;
+  std::ostringstream o;
+  o << "{\"packets\":" << packets_ << ",\"flits\":" << flits_ << ",\"bytes\":" << bytes_
+    << ",\"cycles\":" << (int64_t)cyc << ",\"avg_packet_latency_cycles\":" << plat_sum_ / np
+    << ",\"avg_network_latency_cycles\":" << nlat_sum_ / np << ",\"max_packet_latency_cycles\":" << plat_max_
+    << ",\"avg_hops\":" << hops_sum_ / np << ",\"avg_latency_ps\":" << ps_sum_ / np
+    << ",\"routers\":" << routers_.size() << ",\"router_util\":{\"min\":" << (routers_.empty() ? 0 : rmin)
+    << ",\"avg\":" << (routers_.empty() ? 0 : rsum / routers_.size()) << ",\"max\":" << rmax << "}"
+    << ",\"links\":" << links << ",\"link_util\":{\"avg\":" << (links ? lsum / links : 0.0) << ",\"max\":" << lmax
+    << "}}";
+  return o.str();
+}
+
+}  // namespace npusim

@@ -1,0 +1,130 @@
+// BookSim-2-style cycle-level network: input-queued VC routers (route, VC alloc, switch alloc, traversal),
+// credit flow control, multi-flit packets; implements npusim::Interconnect. Only routers holding flits and
+// sources holding packets are stepped; with nothing in flight the clock jumps to the next event.
+#pragma once
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include "allocator.hpp"
+#include "noc_params.hpp"
+#include "npusim/interconnect.hpp"
+#include "topology.hpp"
+
+namespace npusim {
+
+class BookSimNetwork : public Interconnect {
+ public:
+  explicit BookSimNetwork(const NocParams& p);
+  ~BookSimNetwork() override;
+  int num_nodes() override { return (int)p_.node_terminal.size(); }
+  bool try_send(const Packet& pkt, Tick now) override;
+  void advance(Tick until, std::vector<PacketDelivery>& out) override;
+  Tick next_event() override;
+  double min_latency_ps() override;
+  std::string stats_json() override;
+
+  // --- cycle-level API used by the synthetic-traffic driver (terminal ids, NoC cycles) ---
+  int num_terminals() const { return topo_.num_terminals(); }
+  // Queue a packet of `flits` flits from terminal src to dst created at cycle `create`; `measured`
+  // tags it for the sample statistics. Returns the packet handle.
+  int inject_terminal(int src, int dst, int flits, int64_t create, bool measured);
+  void step_cycle();              // simulate the current cycle and move to the next
+  int64_t cycle() const { return cycle_; }
+  bool idle() const;              // no flit in buffers, channels or source queues
+  void reset_stats();             // start a new statistics window at the current cycle
+  // Zero-load latency in cycles (creation to tail ejection) of a packet, walking the routing function.
+  int64_t zero_load_cycles(int src_t, int dst_t, int flits) const;
+
+  // measured-sample statistics (packets tagged `measured`)
+  int64_t measured_done = 0, measured_outstanding = 0;
+  double measured_plat = 0, measured_nlat = 0, measured_hops = 0;
+  int64_t window_flits_ejected = 0;  // flits ejected since reset_stats()
+  int64_t queued_packets() const { return queued_packets_; }
+
+ private:
+  struct Flit {
+    int32_t pkt;
+    int16_t head, tail;
+  };
+  struct PktRec {
+    Packet pkt;
+    int64_t create = 0, inject = -1;
+    Tick sent_ps = 0;
+    int32_t src = 0, dst = 0, flits = 1, hops = 0;
+    int32_t next_free = -1;
+    bool measured = false, external = false;
+  };
+  struct InVC {
+    int head = 0, count = 0;  // ring buffer in Router::buf
+    int state = 0;            // 0 empty, 1 waiting VC allocation, 2 owns an output VC
+    int out_port = -1, vc_lo = 0, vc_hi = 0, out_vc = -1;
+    int64_t ready = 0;        // first cycle the front flit may enter its next stage
+  };
+  struct OutVC {
+    int credits = 0, owner = -1;
+    bool tail_pending = false;
+  };
+  struct Router {
+    int P = 0;
+    std::vector<InVC> in;     // [port * V + vc]
+    std::vector<OutVC> out;   // [port * V + vc]
+    std::vector<Flit> buf;    // [(port * V + vc) * B + slot]
+    std::vector<int64_t> port_free;  // next cycle each output channel can take a flit
+    std::vector<int> vc_ptr;  // per input port: VC after the last switch grant (round-robin tie-break)
+    std::vector<uint64_t> busy;  // per input port: bit v set while VC v holds flits
+    int64_t wake = 0;         // no VC can act before this cycle
+    std::vector<int64_t> link_flits, xbar_flits;
+    int flits = 0;            // flits buffered in this router
+    bool active = false;
+    Allocator va, sa;
+    double sa_credit = 0;     // internal-speedup accumulator
+  };
+  struct Source {
+    std::deque<int> q;        // packets waiting
+    int cur = -1, seq = 0, vc = -1, rr = 0;
+    int64_t queued_flits = 0, next_cycle = 0;
+    std::vector<OutVC> vcs;   // credits/ownership of the injection channel VCs
+    bool active = false;
+  };
+  enum EvType { kFlitArrive = 0, kCredit = 1, kEject = 2, kSrcCredit = 3 };
+  struct Ev {
+    int32_t type, a, b, c;
+    Flit f;
+  };
+
+  int new_packet();
+  void schedule(int64_t when, const Ev& e);
+  void process_events();
+  void run_sources();
+  void run_router(int r);
+  void front_changed(int r, int iv, int64_t when);
+  int64_t earliest_work() const;
+  void deliver(int pkt, int64_t when);
+
+  NocParams p_;
+  Topology topo_;
+  int V_, B_;
+  Tick period_;
+  int64_t cycle_ = 0;
+  std::vector<Router> routers_;
+  std::vector<Source> sources_;
+  std::vector<int> active_routers_, active_sources_;
+  std::vector<PktRec> pkts_;
+  int free_pkt_ = -1;
+  std::vector<std::vector<Ev>> wheel_;
+  std::multimap<int64_t, Ev> far_;
+  int64_t wheel_mask_ = 0, wheel_events_ = 0, flit_events_ = 0;
+  std::deque<PacketDelivery> ready_;
+  std::vector<int> term_node_;  // terminal -> engine node (-1 when unused)
+  int64_t queued_packets_ = 0, in_flight_flits_ = 0;
+  std::vector<AllocRequest> reqs_;
+  std::vector<int> grants_;
+  // statistics
+  int64_t stat_start_ = 0, packets_ = 0, flits_ = 0, bytes_ = 0;
+  double plat_sum_ = 0, nlat_sum_ = 0, hops_sum_ = 0, ps_sum_ = 0;
+  int64_t plat_max_ = 0;
+};
+
+}  // namespace npusim
