@@ -1,0 +1,7 @@
+"""Make the noc plugin's test helpers importable."""
+import sys
+from pathlib import Path
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)

@@ -1,0 +1,78 @@
+"""Zero-load latency equals the closed form: routers x per-hop pipeline + channels + serialization."""
+import json
+
+import pytest
+from helpers import PERIOD_PS, make_net, pipeline, run_until_idle, send
+
+DELAYS = [
+    {},  # BookSim defaults: 1-cycle routing, VC alloc, switch alloc, traversal
+    {"routing_delay": 0, "vc_alloc_delay": 1, "sw_alloc_delay": 1, "st_final_delay": 1},
+    {"routing_delay": 2, "vc_alloc_delay": 0, "sw_alloc_delay": 2, "st_prepare_delay": 1, "st_final_delay": 0},
+]
+
+
+def closed_form(routers: int, links: int, flits: int, pipe: int, extra: int = 0) -> int:
+    """Injection channel + routers x pipeline + inter-router channels + ejection channel + (flits - 1)."""
+    return 1 + routers * pipe + links + 1 + (flits - 1) + extra
+
+
+def one_packet(net, src, dst, nbytes, start_cycle=3, latency_extra=0):
+    assert send(net, 7, src, dst, nbytes, start_cycle * PERIOD_PS)
+    (pid, t), = run_until_idle(net)
+    assert pid == 7
+    return (t - start_cycle * PERIOD_PS) // PERIOD_PS
+
+
+@pytest.mark.parametrize("delays", DELAYS)
+@pytest.mark.parametrize("src,dst,nbytes", [(0, 63, 32), (9, 9, 32), (5, 42, 160), (63, 0, 100)])
+def test_mesh_zero_load(delays, src, dst, nbytes):
+    net, vals = make_net({"topology": "mesh", "k": 8, "n": 2, "num_vcs": 2, **delays})
+    hops = abs(src % 8 - dst % 8) + abs(src // 8 - dst // 8)
+    flits = -(-nbytes // vals["flit_size"])
+    assert one_packet(net, src, dst, nbytes) == closed_form(hops + 1, hops, flits, pipeline(vals))
+    stats = json.loads(str(net.stats_json()))
+    assert stats["avg_hops"] == hops and stats["flits"] == flits
+
+
+@pytest.mark.parametrize("src,dst", [(0, 15), (0, 3), (5, 10), (12, 1)])
+def test_torus_zero_load_takes_shorter_way(src, dst):
+    net, vals = make_net({"topology": "torus", "k": 4, "n": 2, "num_vcs": 2})
+    def ring(a, b):
+        d = abs(a - b)
+        return min(d, 4 - d)
+    hops = ring(src % 4, dst % 4) + ring(src // 4, dst // 4)
+    assert one_packet(net, src, dst, 64) == closed_form(hops + 1, hops, 2, pipeline(vals))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_fly_zero_load(n):
+    net, vals = make_net({"topology": "fly", "k": 4, "n": n, "routing_function": "dest_tag", "num_vcs": 1})
+    last = 4 ** n - 1
+    assert one_packet(net, 0, last, 32) == closed_form(n, n - 1, 1, pipeline(vals))
+
+
+def test_pytorchsim_crossbar_with_fixed_latency(tmp_path):
+    from helpers import CONFIGS
+
+    net, vals = make_net(config_path=str(CONFIGS / "fly_c16_m16.icnt"), latency_cycles=10)
+    assert one_packet(net, 3, 20, 64) == closed_form(1, 0, 2, pipeline(vals), extra=10)
+    assert net.min_latency_ps() == closed_form(1, 0, 1, pipeline(vals), extra=10) * PERIOD_PS
+
+
+def test_anynet_link_latency(tmp_path):
+    (tmp_path / "two.anynet").write_text("router 0 node 0 router 1 5\nrouter 1 node 1\n")
+    (tmp_path / "two.icnt").write_text("topology = anynet; network_file = two.anynet; num_vcs = 2;\n")
+    net, vals = make_net(config_path=str(tmp_path / "two.icnt"))
+    # node 0 -> node 1 uses the 5-cycle channel; the way back is the default 1-cycle channel
+    assert one_packet(net, 0, 1, 32) == closed_form(2, 5, 1, pipeline(vals))
+    net, _ = make_net(config_path=str(tmp_path / "two.icnt"))
+    assert one_packet(net, 1, 0, 32) == closed_form(2, 1, 1, pipeline(vals))
+
+
+def test_idle_network_is_skipped_and_reports_never():
+    net, vals = make_net({"topology": "mesh", "k": 8, "n": 2})
+    assert net.next_event() >= 2**62
+    start = 10**9  # a million cycles of idle time cost nothing
+    assert one_packet(net, 0, 1, 32, start_cycle=start) == closed_form(2, 1, 1, pipeline(vals))
+    assert net.next_event() >= 2**62
+    assert json.loads(str(net.stats_json()))["packets"] == 1
