@@ -30,10 +30,12 @@ class AutotuneMapper:
     def __init__(self, config: MapperConfig, machine, timing=None):
         self.config = config
         self.machine = machine
-        self.model = CostModel(machine, timing)
+        self.model = CostModel(machine, timing, config.dram_efficiency)
         self.heuristic = HeuristicMapper(config, machine, timing)
         self.cache = MappingCache(config.cache_dir)
-        self.mkey = machine_key(machine, {"double_buffer": config.double_buffer, "topk": config.topk})
+        self.mkey = machine_key(machine, {"double_buffer": config.double_buffer, "topk": config.topk,
+                                          "dram_efficiency": config.dram_efficiency,
+                                          "max_candidates": config.max_candidates})
         self._queue: dict[str, list[Mapping]] = {}
         self._results: dict[str, dict[str, float]] = {}
         self.evaluated = 0  # candidates ranked by the cost model (for benchmarks)
@@ -64,17 +66,17 @@ class AutotuneMapper:
         return self.model.cycles(kernel, m.tiles, m.double_buffer, m.lane_axis, m.lane_stride)
 
     def rank(self, kernel: KernelSpec, k: int) -> list[tuple[float, Mapping]]:
-        """The k cheapest candidates by the cost model (ties: first in enumeration order)."""
-        heap: list = []
+        """The k cheapest candidates by the cost model with distinct tiles (variants that only differ in
+        loop order / buffering / lane split keep their cheapest); ties: first in enumeration order."""
+        best: dict[tuple, tuple[float, int, Mapping]] = {}
         for i, m in enumerate(self.candidates(kernel)):
             c = self.cost(kernel, m)
             self.evaluated += 1
-            item = (-c, -i, m)
-            if len(heap) < k:
-                heapq.heappush(heap, item)
-            elif item > heap[0]:
-                heapq.heapreplace(heap, item)
-        return sorted(((-c, m) for c, _, m in heap), key=lambda x: x[0])
+            key = tuple(sorted(m.tiles.items()))
+            if key not in best or c < best[key][0]:
+                best[key] = (c, i, m)
+        top = heapq.nsmallest(k, best.values(), key=lambda x: (x[0], x[1]))
+        return [(c, m) for c, _, m in top]
 
     # -- ask / tell -----------------------------------------------------------------------------------
     def _plan(self, kernel: KernelSpec) -> list[Mapping]:
@@ -83,7 +85,7 @@ class AutotuneMapper:
         if key not in self._queue:
             h = self.heuristic.best(kernel)
             ranked = [m for _, m in self.rank(kernel, max(1, self.config.topk) + self.config.max_retry)]
-            plan = [h] + [m for m in ranked if ident(m) != ident(h)]
+            plan = [h] + [m for m in ranked if m.tiles != h.tiles]
             self._queue[key] = plan
             self._results.setdefault(key, {})
         return self._queue[key]
@@ -106,8 +108,21 @@ class AutotuneMapper:
         self._plan(kernel)
         self._results[kernel.signature()][ident(mapping)] = float("inf") if cycles is None else float(cycles)
 
+    def engine_simulate(self, kernel: KernelSpec):
+        """simulate(mapping) -> total cycles of `kernel` alone on a fresh npusim engine for this machine."""
+        from npusim.engine.simulator import Simulator
+        from npusim.lowering import lower
+
+        def run(mapping: Mapping) -> int:
+            return Simulator(self.machine).run([lower(kernel, mapping, self.machine)]).total_cycles
+
+        return run
+
     def best(self, kernel: KernelSpec, simulate=None) -> Mapping:
-        """Fastest mapping: simulated when `simulate(mapping) -> cycles` is given, else by the cost model."""
+        """Fastest mapping: simulated by `simulate(mapping) -> cycles` (default: the engine when config
+        simulate='engine'), else ranked by the cost model."""
+        if simulate is None and self.config.simulate == "engine":
+            simulate = self.engine_simulate(kernel)
         sig = kernel.signature()
         hit = self.cache.get(sig, self.mkey)
         if hit is not None and (hit["simulated"] or simulate is None):

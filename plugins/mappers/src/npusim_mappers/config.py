@@ -16,11 +16,16 @@ class MapperConfig:
                       "(codegen_autotune_template_topk)", "candidates")
     max_retry: int = param(2, "extra candidates simulated in place of ones whose simulation failed "
                            "(codegen_autotune_max_retry)", "candidates")
+    simulate: str = param("engine", "autotune: how the top-k are judged when the caller passes no simulate "
+                          "function: 'engine' runs npusim's simulator on each, 'model' trusts the cost model",
+                          choices=("engine", "model"))
     double_buffer: bool = param(True, "reserve half the scratchpad (per lane and in total) for the next "
                                 "tile's DMA (Gemmini / PyTorchSim double buffering)")
     max_aspect: int = param(10, "heuristic: largest allowed ratio between the GEMM N and M tiles "
                             "(PyTorchSim's extreme-aspect-ratio guard)", "ratio")
     max_candidates: int = param(20000, "autotune: cap on candidates ranked by the cost model per kernel",
                                 "candidates")
+    dram_efficiency: float = param(0.6, "cost model: fraction of peak DRAM bandwidth DMA streams reach (npusim "
+                                   "engine, simple DRAM, TPUv3 GEMMs 256..2048: 0.5-0.7 measured)", "fraction")
     cache_dir: str = param("~/.cache/npusim/mappings", "autotune result cache directory ('' = no cache)",
                            "path")

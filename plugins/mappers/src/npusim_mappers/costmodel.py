@@ -52,8 +52,9 @@ class PyScaleSim:
 class CostModel:
     """cycles(kernel, mapping) estimate for one machine; timing call results are memoized."""
 
-    def __init__(self, machine, timing=None):
+    def __init__(self, machine, timing=None, dram_efficiency: float = 0.6):
         self.machine = machine
+        self.spad = machine.core.spad_bytes
         core = machine.core
         self.cores = core.num_cores
         self.arrays = core.num_systolic_arrays
@@ -63,6 +64,8 @@ class CostModel:
         self._gemm: dict = {}
         self._vec: dict = {}
         self.bytes_per_cycle, self.latency = self._memory(machine)
+        self.bytes_per_cycle *= dram_efficiency
+        self.dma_issue = float(getattr(core, "dma_bytes_per_cycle", 0) or self.bytes_per_cycle)
 
     @staticmethod
     def _memory(machine):
@@ -117,14 +120,27 @@ class CostModel:
             parts = self._conv_parts(kernel, tiles)
         else:
             parts = self._vector_parts(kernel, tiles, lane_axis, lane_stride)
-        compute, vec, dma_bytes, n_outer, first_bytes = parts
-        share = math.ceil(n_outer / self.cores) / n_outer
-        comp_core = compute * share / self.arrays + vec * share
-        dma = dma_bytes / self.bytes_per_cycle
-        fill = self.latency + first_bytes / self.bytes_per_cycle
+        compute, vec, dma_bytes, n_outer, first_bytes, out_bytes = parts
+        per_core = math.ceil(n_outer / self.cores)
+        share = per_core / n_outer
+        # Iterations in flight are bounded by how many step footprints the scratchpad holds: one is
+        # loading while the others compute. An accumulation chain (one output tile) stays on one array
+        # and issue is in order, so arrays only work in parallel when chains are one step long.
+        total, _ = geo.footprint(kernel, tiles, self.lanes, lane_axis, lane_stride)
+        slots = self.spad // max(1, total)
+        # The output tile stays allocated over its accumulation chain, so overlap needs >= 3 slots
+        # (measured on the npusim engine: 2-slot GEMM tilings run load -> compute -> store serially).
+        double_buffer = slots >= 3
+        ext = geo.extents(kernel)
+        chain = math.prod(-(-ext[d] // tiles[d]) for d in geo.outer_accum(kernel)[1])
+        par = max(1, min(self.arrays, per_core, slots - 2)) if chain == 1 else 1
+        comp_core = compute * share / par + vec * share
+        dma = max(dma_bytes / self.bytes_per_cycle, dma_bytes * share / self.dma_issue)
+        fill = self.latency + first_bytes / self.bytes_per_cycle  # first tile's loads, nothing to overlap
+        drain = self.latency + out_bytes / self.bytes_per_cycle   # last tile's store
         if double_buffer:
-            return max(comp_core, dma) + fill
-        return comp_core + dma + self.latency * n_outer * share
+            return fill + max(comp_core, dma - (first_bytes + out_bytes) / self.bytes_per_cycle) + drain
+        return fill + comp_core + dma + drain + self.latency * per_core
 
     def _epilogue(self, kernel, elems_combos, eb):
         return sum(c * self.vec_occ(op, e, eb) for e, c in elems_combos for op in kernel.epilogue)
@@ -141,7 +157,7 @@ class CostModel:
         vec = nb * self._epilogue(kernel, [(m * n, cm * cn) for (m, cm), (n, cn) in itertools.product(sm, sn)], eb)
         dma = nb * eb * (M * K * nN + K * N * nM + M * N)
         first = eb * (t["M"] * t["K"] + t["K"] * t["N"])
-        return compute, vec, dma, nb * nM * nN, first
+        return compute, vec, dma, nb * nM * nN, first, eb * t["M"] * t["N"]
 
     def _conv_parts(self, kernel, t):
         g = conv_geometry(kernel)
@@ -173,7 +189,7 @@ class CostModel:
         y = N * OH * OW * G * Og
         first = (t["N"] * window(t["H"], t["KH"], s, dil) * window(t["W"], t["KW"], s, dil) * t["C"]
                  + t["KH"] * t["KW"] * t["C"] * t["O"])
-        return compute, vec, eb * (x + w + y), outer_sp * nO, eb * first
+        return compute, vec, eb * (x + w + y), outer_sp * nO, eb * first, eb * m * t["O"]
 
     def _vector_parts(self, kernel, t, lane_axis, lane_stride):
         eb = geo.dtype_bytes(kernel)
@@ -197,4 +213,5 @@ class CostModel:
             out, n_outer = C, sum(c for _, c in sc)
         else:
             out, n_outer = R * C, sum(c for _, c in sr) * sum(c for _, c in sc)
-        return 0, vec, eb * (R * C + out), n_outer, eb * t["R"] * t["C"]
+        last = {"": t["R"] * t["C"], "C": t["R"], "R": t["C"]}[kernel.reduce]
+        return 0, vec, eb * (R * C + out), n_outer, eb * t["R"] * t["C"], eb * last
