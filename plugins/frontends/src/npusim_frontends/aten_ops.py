@@ -34,7 +34,7 @@ POINTWISE_COST = {
     "convert_element_type": ("copy",), "_to_copy": ("copy",), "clone": ("copy",), "copy": ("copy",),
     "masked_fill": ("cmp",), "sign": ("cmp",), "floor": ("cmp",), "ceil": ("cmp",), "round": ("cmp",),
     "trunc": ("cmp",), "remainder": ("div", "fma"), "fmod": ("div", "fma"), "floor_divide": ("div", "cmp"),
-    "isnan": ("cmp",), "isinf": ("cmp",), "atan": ("fma",) * 5, "erfinv": ("log", "fma", "fma", "fma", "fma"),
+    "polar": ("fma",) * 12, "complex": ("copy",), "isnan": ("cmp",), "isinf": ("cmp",), "atan": ("fma",) * 5, "erfinv": ("log", "fma", "fma", "fma", "fma"),
 }
 DEFAULT_POINTWISE = ("cmp",)  # comparisons, logic and bit ops: one vector instruction per element
 

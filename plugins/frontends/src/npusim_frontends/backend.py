@@ -96,7 +96,10 @@ class Session:
                             keep_inference_input_mutations=True)(gm, example_inputs)
 
     def wrap(self, gm: torch.fx.GraphModule, tag: str):
+        from npusim_frontends.expand import expand_sdpa
+
         t0 = time.perf_counter()
+        expand_sdpa(gm, decompositions())
         lg = LoweredGraph(gm, tag, self.passes)
         self.graphs.append(lg)
         self.timings["compile_s"] += time.perf_counter() - t0
