@@ -13,6 +13,13 @@ static inline int rr(int x, int p, int n) { return x >= p ? x - p : x - p + n; }
 void Allocator::allocate(const std::vector<AllocRequest>& reqs, std::vector<int>& grants) {
   grants.clear();
   if (reqs.empty()) return;
+  if (reqs.size() == 1) {  // a lone request wins under every policy; pointers move as for a first-iteration grant
+    const auto& q = reqs[0];
+    in_ptr_[q.in] = (q.out + 1) % nout_;
+    out_ptr_[q.out] = (q.in + 1) % nin_;
+    grants.push_back(0);
+    return;
+  }
   for (const auto& q : reqs) in_match_[q.in] = out_match_[q.out] = -1;
   for (int it = 0; it < iters_; ++it) {
     for (const auto& q : reqs) best_in_[q.in] = best_out_[q.out] = -1;

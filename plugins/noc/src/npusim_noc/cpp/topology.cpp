@@ -38,6 +38,9 @@ void Topology::connect(int r, int op, int r2, int ip, int lat) {
 void Topology::build_cube(bool wrap) {
   const int k = p_.k, n = p_.n, R = kpow_[n], P = 2 * n + 1, L = p_.channel_latency;
   routers_.assign(R, RouterPorts{std::vector<PortLink>(P), std::vector<PortLink>(P)});
+  coord_.assign((size_t)R * n, 0);
+  for (int r = 0; r < R; ++r)
+    for (int d = 0; d < n; ++d) coord_[(size_t)r * n + d] = (r / kpow_[d]) % k;
   for (int r = 0; r < R; ++r) {
     for (int d = 0; d < n; ++d) {
       int c = (r / kpow_[d]) % k;
@@ -174,8 +177,10 @@ Route Topology::route(int r, int in_port, int in_vc, int dest) const {
   }
   // dimension-order routing on k-ary n-cube: lowest differing dimension first
   const int k = p_.k, n = p_.n;
+  const int* rc = &coord_[(size_t)r * n];
+  const int* dc = &coord_[(size_t)dest * n];
   for (int d = 0; d < n; ++d) {
-    int c = (r / kpow_[d]) % k, t = (dest / kpow_[d]) % k;
+    int c = rc[d], t = dc[d];
     if (c == t) continue;
     bool plus;
     if (p_.topology == kMesh) {

@@ -51,6 +51,7 @@ class Topology {
   std::vector<RouterPorts> routers_;
   std::vector<std::pair<int, int>> inject_, eject_;
   std::vector<int> kpow_;            // k^d
+  std::vector<int> coord_;           // cube: [router * n + d] coordinate (router r hosts terminal r)
   std::vector<int> anynet_next_;     // [router * T + terminal] -> output port
   int max_lat_ = 1;
 };
