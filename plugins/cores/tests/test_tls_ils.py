@@ -44,3 +44,13 @@ def test_env_selects_ils(monkeypatch):
     assert ils_mode(True) is True
     monkeypatch.setenv("NPUSIM_TLS_MODE", "1")
     assert ils_mode(False) is False
+
+
+@pytest.mark.parametrize("ils", [0, 1])
+def test_edge_tiles_get_their_own_latency(make_core, ils):
+    """A partial border tile streams fewer rows than the full tile and is cached under its own shape."""
+    core = make_core(128, 128, "ws", ils=bool(ils))
+    full, edge = core.cpp.gemm(128, 128, 128, 2), core.cpp.gemm(40, 128, 128, 2)
+    assert edge.latency == full.latency - 88 and edge.occupancy == 128  # preload-bound: max(T, R) = R
+    assert core.cpp.gemm(128, 128, 128, 2).latency == full.latency
+    assert core.stats()["cache_entries"] == 2

@@ -77,7 +77,10 @@ class Standalone:
 def _flush_ref(ref) -> None:
     obj = ref()
     if obj is not None:
-        obj.flush()
+        try:
+            obj.flush()
+        except OSError:  # database directory gone at interpreter exit: latencies are only a cache
+            pass
 
 
 class SystolicCore:
