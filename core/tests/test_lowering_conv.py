@@ -1,0 +1,141 @@
+"""Conv lowering: every output stored once, each output tile loads its whole receptive field (exactly, for
+stride 1), weights per tile, bounds, params/tile errors. Checked by enumerating the TOG's DMA addresses."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from npusim.errors import MappingError
+from npusim.kernels import KernelSpec, Mapping
+from npusim.lowering import lower
+from npusim.lowering.conv import conv_geometry
+from npusim.tog import Compute, Dma, Loop
+
+ORDER = ("N", "H", "W", "O", "KH", "KW", "C")
+
+
+def instances(tog, ids=None, env=None):
+    """Yield (node, env) for every dynamic instance of every non-loop node, in program order."""
+    env = env or {}
+    for i in tog.root if ids is None else ids:
+        node = tog.nodes[i]
+        if isinstance(node, Loop):
+            for v in range(node.start, node.end, node.step):
+                yield from instances(tog, node.body, {**env, node.var: v})
+        else:
+            yield node, env
+
+
+def elements(dma: Dma, env) -> np.ndarray:
+    """Flat element indices one DMA instance touches."""
+    idx = np.array([sum(env[v] * c for v, c in dma.offset.items())])
+    for d in dma.dims:
+        start = env[d.var] if d.var else 0
+        ext = min(d.size, d.bound - start) if d.var else d.size
+        idx = (idx[:, None] + (start + np.arange(ext)) * d.stride).ravel()
+    return idx
+
+
+def conv_kernel(n, h, w, c, o, kh, kw, stride=1, pad=0, dil=1, groups=1):
+    return KernelSpec("conv", {"N": n, "H": h, "W": w, "C": c, "O": o, "KH": kh, "KW": kw},
+                      params={"stride": stride, "pad": pad, "dilation": dil, "groups": groups})
+
+
+def check_conv(kernel, tiles):
+    """Enumerate the TOG and check coverage and receptive fields against the conv definition."""
+    g = conv_geometry(kernel)
+    tog = lower(kernel, Mapping(tiles, ORDER), None)
+    X, W, Y = (tog.tensors[n] for n in ("X", "W", "Y"))
+    nx, ny, nw = np.prod(X.shape), np.prod(Y.shape), np.prod(W.shape)
+    stored = np.zeros(ny, int)
+    tile_x: set = set()
+    tile_w: set = set()
+    s, dil, Cg, Og = g["stride"], g["dil"], g["Cg"], g["Og"]
+    KH, KW = kernel.dims["KH"], kernel.dims["KW"]
+    for node, env in instances(tog):
+        if isinstance(node, Dma) and node.direction == "load":
+            e = elements(node, env)
+            assert e.min() >= 0 and e.max() < (nx if node.tensor == "X" else nw)
+            (tile_x if node.tensor == "X" else tile_w).update(e.tolist())
+        elif isinstance(node, Dma):
+            out = elements(node, env)
+            np.add.at(stored, out, 1)
+            # every output of this tile needs its receptive field and weights loaded in this tile
+            n, oh, ow, o = np.unravel_index(out, Y.shape)
+            grp = o // Og
+            need_x, need_w = set(), set()
+            for kh, kw, c in itertools.product(range(KH), range(KW), range(Cg)):
+                xi = np.ravel_multi_index((n, oh * s + kh * dil, ow * s + kw * dil, grp * Cg + c), X.shape)
+                need_x.update(xi.tolist())
+                need_w.update(np.ravel_multi_index((np.full_like(o, kh), np.full_like(o, kw), np.full_like(o, c), o),
+                                                   W.shape).tolist())
+            assert need_x <= tile_x and need_w <= tile_w
+            if s == 1 and dil == 1 and g["groups"] == 1:
+                assert tile_x == need_x  # dense window: the DMAs read exactly the receptive field
+            tile_x, tile_w = set(), set()
+    assert (stored == 1).all()
+    return tog
+
+
+def test_resnet_like_3x3():
+    k = conv_kernel(2, 8, 8, 4, 6, 3, 3, pad=1)
+    tog = check_conv(k, {"N": 1, "H": 3, "W": 8, "O": 4, "C": 4, "KH": 3, "KW": 3})
+    assert tog.meta["out"] == [2, 8, 8, 6] and tog.tensors["X"].shape == (2, 10, 10, 4)
+    gemms = [n for n in tog.nodes.values() if isinstance(n, Compute) and n.unit == "gemm"]
+    assert len(gemms) == 1 and gemms[0].dims[2].size == 3 * 3 * 4  # implicit im2col: k = KH*KW*C
+
+
+def test_channel_tiles_split_window_into_gemms():
+    k = conv_kernel(1, 6, 6, 10, 4, 3, 3, pad=1)
+    tog = check_conv(k, {"N": 1, "H": 6, "W": 6, "O": 4, "C": 4, "KH": 1, "KW": 3})
+    gemms = [n for n in tog.nodes.values() if isinstance(n, Compute) and n.unit == "gemm"]
+    assert len(gemms) == 3 and all(gm.dims[2].var == "c" for gm in gemms)  # k shrinks at the C border
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 2), st.integers(3, 9), st.integers(1, 5), st.sampled_from([1, 2, 4]),
+       st.sampled_from([1, 3]), st.sampled_from([1, 2, 3]), st.sampled_from([0, 1, 2]), st.sampled_from([1, 2]),
+       st.data())
+def test_random_convs(n, hw, c, o, k, stride, pad, dil, data):
+    if hw + 2 * pad < dil * (k - 1) + 1:
+        return
+    groups = data.draw(st.sampled_from([gr for gr in (1, 2) if c % gr == 0 and o % gr == 0]))
+    kernel = conv_kernel(n, hw, hw + 1, c, o, k, k, stride, pad, dil, groups)
+    g = conv_geometry(kernel)
+    tiles = {"N": data.draw(st.integers(1, n)), "H": data.draw(st.integers(1, g["OH"])),
+             "W": data.draw(st.integers(1, g["OW"])), "O": data.draw(st.integers(1, g["Og"])),
+             "C": data.draw(st.integers(1, g["Cg"])), "KH": data.draw(st.sampled_from([1, k])),
+             "KW": data.draw(st.sampled_from([1, k]))}
+    check_conv(kernel, tiles)
+
+
+def test_batch1_few_channels_first_layer():
+    """ResNet stem: batch 1, 3 input channels, 7x7 stride 2 -- whole window folded into k."""
+    k = conv_kernel(1, 32, 32, 3, 8, 7, 7, stride=2, pad=3)
+    check_conv(k, {"N": 1, "H": 4, "W": 16, "O": 8, "C": 3, "KH": 7, "KW": 7})
+
+
+def test_spad_declared():
+    class M:
+        class core:
+            spad_bytes = 1 << 20
+
+    tog = lower(conv_kernel(1, 8, 8, 4, 4, 3, 3, pad=1),
+                Mapping({"N": 1, "H": 8, "W": 8, "O": 4, "C": 4, "KH": 3, "KW": 3}, ORDER), M)
+    assert tog.spad_bytes == 1 << 20
+
+
+@pytest.mark.parametrize("kernel, tiles, order, words", [
+    (conv_kernel(1, 8, 8, 4, 4, 3, 3), {"KH": 2}, ORDER, "KH=2 must divide"),
+    (conv_kernel(1, 8, 8, 4, 4, 3, 3), {"H": 7}, ORDER, "tile H=7 outside 1..6"),
+    (conv_kernel(1, 8, 8, 4, 4, 3, 3), {}, ("KH", "N", "H", "W", "O", "KW", "C"), "before the accumulation"),
+    (conv_kernel(1, 8, 8, 4, 6, 3, 3, groups=4), {}, ORDER, "groups=4 must divide"),
+    (conv_kernel(1, 2, 2, 4, 4, 5, 5), {}, ORDER, "larger than the padded input"),
+])
+def test_errors(kernel, tiles, order, words):
+    with pytest.raises(MappingError, match=words):
+        lower(kernel, Mapping(tiles, order), None)
