@@ -70,3 +70,14 @@ def test_two_processes_merge_without_losing_or_tearing(tmp_path):
     assert len(entries) == 80
     assert entries["gemm:2,39,1:4"] == [2, 39]
     assert not [f for f in tmp_path.iterdir() if f.name.startswith(".tiledb-")]  # no leftover temp files
+
+
+def test_latencies_are_flushed_when_the_component_goes_away(tmp_path):
+    import gc
+
+    comp = _build(tmp_path)
+    comp.cpp.gemm(33, 44, 55, 2)
+    path = comp.db.path
+    del comp
+    gc.collect()
+    assert "gemm:33,44,55:2" in json.loads(path.read_text())["entries"]

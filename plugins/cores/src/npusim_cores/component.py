@@ -1,7 +1,6 @@
 """The registered "systolic" compute-timing component: builds the C++ SystolicCore and its tile database."""
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import weakref
@@ -74,13 +73,16 @@ class Standalone:
         return json.loads(str(self.cpp.stats_json()))
 
 
-def _flush_ref(ref) -> None:
-    obj = ref()
-    if obj is not None:
-        try:
-            obj.flush()
-        except OSError:  # database directory gone at interpreter exit: latencies are only a cache
-            pass
+def _flush(cpp, db) -> int:
+    """Merge the latencies `cpp` computed since its last export into `db`."""
+    return db.merge(entries_from_cpp(str(cpp.export_entries(True)), VEC_OPS))
+
+
+def _flush_quietly(cpp, db) -> None:
+    try:
+        _flush(cpp, db)
+    except OSError:  # database directory gone at interpreter exit: latencies are only a cache
+        pass
 
 
 class SystolicCore:
@@ -98,13 +100,14 @@ class SystolicCore:
             directory = config.tile_db_path or default_dir()
             self.db = TileDb(directory, hw_params(config, *geo, self.ils))
             self.cpp.import_entries(entries_to_cpp(self.db.load(), VEC_OPS))
-            atexit.register(_flush_ref, weakref.ref(self))
+            # Flush when the component is collected or at interpreter exit, whichever comes first.
+            weakref.finalize(self, _flush_quietly, self.cpp, self.db)
 
     def flush(self) -> int:
         """Persist latencies computed since the last flush; returns how many were written."""
         if self.db is None:
             return 0
-        return self.db.merge(entries_from_cpp(str(self.cpp.export_entries(True)), VEC_OPS))
+        return _flush(self.cpp, self.db)
 
     def stats(self) -> dict:
         """C++ counters (queries, cache hits/misses, busy cycles, ILS instructions) plus database info."""
