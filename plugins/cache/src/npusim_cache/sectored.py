@@ -22,6 +22,20 @@ def load_library() -> None:
     """Compile (once) and load the cache plugin's C++ sources."""
     load_cpp("npusim_cache", [CPP_DIR / "l2_policy.cpp", CPP_DIR / "sectored_l2.cpp"],
              [CPP_DIR / "l2_policy.hpp", CPP_DIR / "sectored_l2.hpp"], [CPP_DIR])
+    import cppyy
+
+    cls = cppyy.gbl.npusim.SectoredL2
+    if not getattr(cls, "_npusim_keepalive", False):
+        # The proxy keeps its downstream proxy (and so the C++ device) alive, whoever connects them:
+        # the C++ side holds a raw pointer only.
+        raw = cls.set_downstream
+
+        def set_downstream(self, nxt):
+            self._downstream_keepalive = nxt
+            return raw(self, nxt)
+
+        cls.set_downstream = set_downstream
+        cls._npusim_keepalive = True
 
 
 def cpp_params(geom: CacheGeometry):
