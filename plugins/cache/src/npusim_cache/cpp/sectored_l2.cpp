@@ -47,7 +47,7 @@ bool SectoredL2::try_send(const MemRequest& req, Tick now) {
     throw std::out_of_range("SectoredL2::try_send: channel out of range");
   Slice& s = slices_[req.channel];
   if (s.in_reqs >= in_size_) return false;
-  Tick ready = edge(std::max(now, last_ + 1));
+  Tick ready = edge(now);  // may equal the last advance time: the next advance() serves it
   s.in_reqs += 1;
   s.requests += 1;
   (req.is_write ? s.write_bytes : s.read_bytes) += req.bytes;

@@ -73,7 +73,7 @@ class SectoredL2 : public CacheDevice {
   int64_t next_id_ = int64_t(1) << 62, seq_ = 0;
   int64_t occ_total_ = 0, occ_max_ = 0, down_reads_ = 0, down_writes_ = 0;
   std::vector<int64_t> occ_last_;
-  Tick last_ = 0;
+  Tick last_ = -1;  // last time advanced to (-1: never)
 };
 
 }  // namespace npusim
