@@ -104,6 +104,9 @@ def resolve(cfg: DramConfig, standard: str) -> dict:
         raise ConfigError(f"dram.req_bytes {cfg.req_bytes} exceeds the {org['page_bytes']}-byte page of {org_name}")
     if pol["refresh"] == "per_bank" and standard == "ddr4":
         raise ConfigError("dram.refresh: DDR4 (JESD79-4) has no per-bank refresh; use all_bank or none")
+    if timing["nREFI"] <= timing["nRFC"] or timing["nREFIpb"] <= timing["nRREFD"]:
+        raise ConfigError(f"dram timing {tim_name}: refresh cannot keep up (need nREFI > nRFC and nREFIpb > nRREFD, "
+                          f"got {timing['nREFI']}/{timing['nRFC']} and {timing['nREFIpb']}/{timing['nRREFD']})")
     if not 0.0 <= pol["write_low_watermark"] <= pol["write_high_watermark"] <= 1.0:
         raise ConfigError("dram.write_low_watermark/write_high_watermark must satisfy 0 <= low <= high <= 1")
     spec = dict(channels=cfg.channels, pcs=org["pcs"], ranks=org["ranks"], bankgroups=org["bankgroups"],

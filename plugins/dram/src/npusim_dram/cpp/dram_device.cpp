@@ -87,8 +87,11 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     throw std::out_of_range("DramDevice::try_send: channel out of range");
   if (req.bytes <= 0) throw std::invalid_argument("DramDevice::try_send: bytes must be > 0");
   Chan& ch = ch_[req.channel];
-  Tick at = std::max<Tick>(now, last_ + 1);
-  int64_t A = (at + spec_.tck_ps - 1) / spec_.tck_ps;  // first cycle at which the request is visible
+  // First cycle at which the request is visible. If advance() already ran that cycle, the request joins
+  // it (decide() runs again for that cycle below; commands already issued there keep their bus slots).
+  int64_t A = (now + spec_.tck_ps - 1) / spec_.tck_ps;
+  bool rerun = false;
+  if (last_ >= 0 && A <= last_ / spec_.tck_ps) { A = last_ / spec_.tck_ps; rerun = true; }
   run_channel(req.channel, A - 1);
   const int64_t rb = spec_.req_bytes;
   const int64_t first = req.addr / rb, last = (req.addr + req.bytes - 1) / rb;
@@ -122,7 +125,7 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     if (!bk.active) { bk.active = 1; ch.active.push_back(x.bank); }
   }
   queued += nacc;
-  ch.next_decision = std::min(ch.next_decision, A);
+  ch.next_decision = std::min(ch.next_decision, rerun ? decide(req.channel, A) : A);
   return true;
 }
 

@@ -1,0 +1,5 @@
+"""Make the tests directory importable (helpers, timing_checker)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,84 @@
+"""Closed-form latencies of single accesses: idle bank, row hit, row conflict, writes, closed-row policy."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import addr_of, make
+from npusim.testing.drive import drive_memory
+
+GAP_CYCLES = 1000  # far beyond every timing constraint, so the second access sees an idle bank
+
+
+def _lat(comp, reqs):
+    out = sorted(drive_memory(comp.cpp, reqs))
+    return [done - sent for _, sent, done, *_ in out]
+
+
+@pytest.mark.parametrize("standard", ["hbm2", "hbm3", "ddr4", "lpddr5"])
+def test_idle_read_is_trcd_tcl_tbl(standard):
+    comp = make(standard, refresh="none")
+    s = comp.resolved["spec"]
+    assert _lat(comp, [(0, 0, addr_of(comp, row=5), 32, False)]) == [(s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]]
+
+
+@pytest.mark.parametrize("standard", ["hbm2", "ddr4"])
+def test_idle_write_is_trcdwr_tcwl_tbl(standard):
+    comp = make(standard, refresh="none")
+    s = comp.resolved["spec"]
+    assert _lat(comp, [(0, 0, addr_of(comp, row=5), 32, True)]) == [(s["nRCDWR"] + s["nCWL"] + s["nBL"]) * s["tck_ps"]]
+
+
+def test_row_hit_is_tcl_tbl():
+    comp = make("hbm2", refresh="none", freq_mhz=940)
+    s = comp.resolved["spec"]
+    t1 = GAP_CYCLES * s["tck_ps"]
+    lat = _lat(comp, [(0, 0, addr_of(comp, bg=1, row=7, col=0), 32, False),
+                      (t1, 0, addr_of(comp, bg=1, row=7, col=9), 32, False)])
+    assert lat[1] == (s["nCL"] + s["nBL"]) * s["tck_ps"]
+    assert comp.stats()["row_hits"] == 1 and comp.stats()["row_misses"] == 1
+
+
+def test_row_conflict_is_trp_trcd_tcl_tbl():
+    comp = make("hbm2", refresh="none", freq_mhz=940)
+    s = comp.resolved["spec"]
+    t1 = GAP_CYCLES * s["tck_ps"]
+    lat = _lat(comp, [(0, 0, addr_of(comp, bank=2, row=7), 32, False),
+                      (t1, 0, addr_of(comp, bank=2, row=8), 32, False)])
+    assert lat[1] == (s["nRP"] + s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]
+    assert comp.stats()["row_conflicts"] == 1
+
+
+def test_closed_row_policy_turns_the_hit_into_a_miss():
+    comp = make("hbm2", refresh="none", row_policy="closed")
+    s = comp.resolved["spec"]
+    t1 = GAP_CYCLES * s["tck_ps"]
+    lat = _lat(comp, [(0, 0, addr_of(comp, row=7, col=0), 32, False), (t1, 0, addr_of(comp, row=7, col=1), 32, False)])
+    assert lat == [(s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]] * 2
+
+
+def test_fixed_latency_and_multi_access_request():
+    comp = make("hbm2", refresh="none", latency_cycles=10)
+    s = comp.resolved["spec"]
+    # 64 B at column 0 = two 32-B accesses: pc0 and pc1 (RoBaRaCoCh puts the pseudo-channel lowest), both idle;
+    # the second ACT waits one cycle for the channel's row command bus, and the request completes once.
+    lat = _lat(comp, [(0, 0, addr_of(comp, row=3), 64, False)])
+    assert lat == [(1 + s["nRCDRD"] + s["nCL"] + s["nBL"] + 10) * s["tck_ps"]]
+    assert comp.stats()["reads"] == 1 and comp.stats()["row_misses"] == 2
+
+
+def test_min_latency_is_a_true_lower_bound():
+    comp = make("hbm2", refresh="none")
+    s = comp.resolved["spec"]
+    assert comp.cpp.min_latency_ps() == (min(s["nCL"], s["nCWL"]) + s["nBL"]) * s["tck_ps"]
+
+
+def test_idle_device_reports_no_event_and_refresh_catches_up():
+    comp = make("hbm2")
+    s = comp.resolved["spec"]
+    assert comp.cpp.next_event() == 2**63 - 1
+    far = 10 * s["nREFI"] * s["tck_ps"]
+    lat = _lat(comp, [(far + 7 * s["tck_ps"], 0, addr_of(comp, row=1), 32, False)])
+    # the device refreshed while idle (each pseudo-channel ~10 times) and the read still sees an idle bank
+    assert comp.stats()["refreshes"] >= 2 * 9
+    assert lat[0] >= (s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]
+    assert lat[0] <= (s["nRFC"] + s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]

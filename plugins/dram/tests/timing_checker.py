@@ -1,0 +1,100 @@
+"""Independent JEDEC command-trace checker: replays a DRAM command log against pairwise timing rules.
+
+It knows nothing about the scheduler: it only sees (cycle, cmd, channel, pc, rank, bankgroup, bank, row)
+records and the timing table, tracks bank states, and reports every violated constraint.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+ACT, PRE, RD, WR, RDA, WRA, REFAB, REFPB = range(8)
+NAMES = ["ACT", "PRE", "RD", "WR", "RDA", "WRA", "REFab", "REFpb"]
+READS, WRITES, COLS = {RD, RDA}, {WR, WRA}, {RD, WR, RDA, WRA}
+ROW_CMDS = {ACT, PRE, REFAB, REFPB}
+
+
+def rules(s: dict) -> dict[str, list[tuple[set, set, int]]]:
+    """Minimum distances (prev cmds, next cmds, cycles) per scope, from JESD235/JESD79-4/JESD209-5 tables."""
+    rtw = s["nCL"] + s["nBL"] + 2 - s["nCWL"]
+    burst = max(s["nCCDS"], s["nBL"])
+    wr_close = s["nCWL"] + s["nBL"] + s["nWR"]
+    return {
+        "bank": [({ACT}, {ACT}, s["nRC"]), ({ACT}, READS, s["nRCDRD"]), ({ACT}, WRITES, s["nRCDWR"]),
+                 ({ACT}, {PRE}, s["nRAS"]), ({PRE}, {ACT, REFPB}, s["nRP"]), ({RD}, {PRE}, s["nRTP"]),
+                 ({WR}, {PRE}, wr_close), ({RDA}, {ACT, REFPB}, s["nRTP"] + s["nRP"]),
+                 ({WRA}, {ACT, REFPB}, wr_close + s["nRP"]), ({REFPB}, {ACT}, s["nRFCpb"]),
+                 ({ACT}, {REFPB}, s["nRC"])],
+        "group": [(READS, READS, s["nCCDL"]), (WRITES, WRITES, s["nCCDL"]),
+                  (WRITES, READS, s["nCWL"] + s["nBL"] + s["nWTRL"]), (READS, WRITES, rtw),
+                  ({ACT}, {ACT}, s["nRRDL"])],
+        "unit": [(READS, READS, burst), (WRITES, WRITES, burst), (READS, WRITES, rtw),
+                 (WRITES, READS, s["nCWL"] + s["nBL"] + s["nWTRS"]), ({ACT}, {ACT}, s["nRRDS"]),
+                 ({ACT}, {REFAB}, s["nRC"]), ({PRE}, {REFAB}, s["nRP"]), ({REFAB}, {ACT, REFAB, REFPB}, s["nRFC"]),
+                 ({REFPB}, {REFPB, ACT}, s["nRREFD"]), ({RDA}, {REFAB}, s["nRTP"] + s["nRP"]),
+                 ({WRA}, {REFAB}, wr_close + s["nRP"])],
+        "other_rank": [(READS, READS, s["nBL"] + s["nRTRS"]), (WRITES, WRITES, s["nBL"] + s["nRTRS"]),
+                       (READS, WRITES, rtw + s["nRTRS"])],
+    }
+
+
+def check(log: list[tuple[int, ...]], spec: dict) -> list[str]:
+    """Every violation in `log` (empty list when the trace obeys all constraints)."""
+    table = rules(spec)
+    last: dict[tuple, dict[int, int]] = defaultdict(dict)  # scope key -> cmd -> last cycle
+    open_row: dict[tuple, int] = {}
+    acts: dict[tuple, list[int]] = defaultdict(list)
+    bus: dict[tuple, int] = {}
+    errors: list[str] = []
+    ranks = spec["ranks"]
+    for t, cmd, ch, pc, rank, bg, bank, row in sorted(log, key=lambda r: r[0]):
+        what = f"{NAMES[cmd]}@{t} ch{ch} pc{pc} r{rank} bg{bg} b{bank}"
+        keys = {"bank": ("b", ch, pc, rank, bg, bank), "group": ("g", ch, pc, rank, bg), "unit": ("u", ch, pc, rank)}
+        bk = keys["bank"]
+        # state rules
+        if cmd == ACT and bk in open_row:
+            errors.append(f"{what}: ACT to an open bank")
+        if cmd in COLS and open_row.get(bk) != row:
+            errors.append(f"{what}: column command without row {row} open")
+        if cmd == PRE and bk not in open_row:
+            errors.append(f"{what}: PRE of a closed bank")
+        if cmd == REFAB and any(k[1:4] == (ch, pc, rank) for k in open_row):
+            errors.append(f"{what}: REFab with banks open")
+        if cmd == REFPB and bk in open_row:
+            errors.append(f"{what}: REFpb of an open bank")
+        # command bus: one row and one column command per cycle (split, HBM) or one command per cycle
+        slot = ("row" if cmd in ROW_CMDS else "col") if spec["split_cmd_bus"] else "cmd"
+        if bus.get((ch, slot)) == t:
+            errors.append(f"{what}: two commands on the {slot} bus in one cycle")
+        bus[(ch, slot)] = t
+        # pairwise timing
+        for scope, key in keys.items():
+            for prev, nxt, dist in table[scope]:
+                if cmd not in nxt:
+                    continue
+                for p in prev:
+                    tp = last[key].get(p)
+                    if tp is not None and t - tp < dist:
+                        errors.append(f"{what}: {scope} {NAMES[p]}@{tp} -> {NAMES[cmd]} needs {dist} cycles")
+        for r2 in range(ranks):
+            if r2 == rank:
+                continue
+            key = ("u", ch, pc, r2)
+            for prev, nxt, dist in table["other_rank"]:
+                if cmd in nxt:
+                    for p in prev:
+                        tp = last[key].get(p)
+                        if tp is not None and t - tp < dist:
+                            errors.append(f"{what}: rank switch {NAMES[p]}@{tp} -> {NAMES[cmd]} needs {dist}")
+        if cmd == ACT:
+            window = acts[keys["unit"]]
+            if len(window) >= 4 and t - window[-4] < spec["nFAW"]:
+                errors.append(f"{what}: fifth ACT within tFAW={spec['nFAW']} (ACTs at {window[-4:]})")
+            window.append(t)
+        # state update
+        if cmd == ACT:
+            open_row[bk] = row
+        elif cmd in (PRE, RDA, WRA):
+            open_row.pop(bk, None)
+        for key in keys.values():
+            last[key][cmd] = t
+    return errors
