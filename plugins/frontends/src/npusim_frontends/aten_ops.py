@@ -74,7 +74,13 @@ CONV_OPS = {"convolution", "convolution_backward", "_convolution"}
 SDPA_OPS = {"_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_attention_math",
             "_scaled_dot_product_efficient_attention", "_scaled_dot_product_flash_attention",
             "scaled_dot_product_attention", "_scaled_dot_product_fused_attention_overrideable"}
-INPLACE_OUTPUT_OPS = {"copy_"}  # input mutation epilogue (optimizer updates written back)
+COPY_OPS |= {"copy_"}  # input mutation written back (optimizer updates of parameters and state)
+
+
+def is_mutating(target) -> bool:
+    """True for ops that write one of their inputs (the eager reference must then run on copies)."""
+    schema = getattr(target, "_schema", None)
+    return bool(schema is not None and schema.is_mutable)
 
 
 def op_name(target) -> str:

@@ -124,7 +124,11 @@ class Session:
         base = self.simulate(lg)
         rng: dict = {}
         with torch.no_grad():
-            ref = lg.run_eager(args, rng)
+            # Graphs that write their inputs (optimizer steps) run the reference on copies: the
+            # tiled execution below then applies the update to the real tensors exactly once.
+            ref_args = [a.clone() if isinstance(a, torch.Tensor) else a for a in args] if (
+                lg.mutates and self.functional) else args
+            ref = lg.run_eager(ref_args, rng)
             if self.functional:
                 t0 = time.perf_counter()
                 got = lg.run_tiled(args, list(getattr(base, "mappings", []) or []), rng)

@@ -105,11 +105,17 @@ def run_workload(spec: str, machine, plugins=None, trace: bool = False, progress
     model, inputs = workloads.build(spec, dtype=machine.sim.dtype)
     build_s = time.perf_counter() - t0
     session = Session(machine, plugins=plugins, progress=progress)
-    fn = torch.compile(model, backend=session, dynamic=False)
+    torch._dynamo.reset()  # a full recompile cache would silently fall back to eager
+    # fullgraph: the whole model must be one captured program (no eager code between graphs).
+    fn = torch.compile(model, backend=session, dynamic=False, fullgraph=True)
     t0 = time.perf_counter()
     with torch.no_grad():
         fn(*inputs)
     total = time.perf_counter() - t0
+    if not session.results:
+        from npusim.errors import WorkloadError
+
+        raise WorkloadError(f"workload {spec!r}: torch.compile captured no graph")
     res = merge_results(session, session.results, plugins)
     res.extra["frontend_seconds"] = {"build": round(build_s, 3), "trace_compile": round(
         total - session.timings["map_simulate_s"] - session.timings["functional_s"], 3),

@@ -48,6 +48,7 @@ class LoweredGraph:
         self._out_group = {g.out: g for g in self.groups}
         self._gidx = {id(g): i for i, g in enumerate(self.groups)}
         self._grouped = {n for g in self.groups for n in g.nodes}
+        self.mutates = any(n.op == "call_function" and A.is_mutating(n.target) for n in gm.graph.nodes)
         self.random_nodes = [n for n in gm.graph.nodes if n.op == "call_function"
                              and A.op_name(n.target) in A.RANDOM_OPS]
 
