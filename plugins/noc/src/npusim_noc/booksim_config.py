@@ -36,7 +36,6 @@ MODEL_KEYS: dict[str, tuple[type, object]] = {
 # Keys whose only accepted value is BookSim's default (features npusim_noc does not model).
 FIXED_KEYS: dict[str, tuple[type, object]] = {
     "subnets": (int, 1),
-    "network_count": (int, 1),
     "classes": (int, 1),
     "use_map": (int, 0),
     "speculative": (int, 0),
@@ -84,6 +83,7 @@ HARNESS_KEYS: dict[str, tuple[type, object]] = {
     "boundary_buffer_size": (int, 0),
     "fixed_lat_per_hop": (int, 0),
     "enable_link_stats": (int, 0),
+    "network_count": (int, 1),  # gpgpu-sim legacy key, unused there too ("see subnets")
 }
 ALL_KEYS = {**MODEL_KEYS, **FIXED_KEYS, **HARNESS_KEYS}
 TOPOLOGIES = ("mesh", "torus", "fly", "anynet")

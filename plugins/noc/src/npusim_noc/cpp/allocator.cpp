@@ -13,11 +13,24 @@ static inline int rr(int x, int p, int n) { return x >= p ? x - p : x - p + n; }
 void Allocator::allocate(const std::vector<AllocRequest>& reqs, std::vector<int>& grants) {
   grants.clear();
   if (reqs.empty()) return;
-  if (reqs.size() == 1) {  // a lone request wins under every policy; pointers move as for a first-iteration grant
-    const auto& q = reqs[0];
-    in_ptr_[q.in] = (q.out + 1) % nout_;
-    out_ptr_[q.out] = (q.in + 1) % nin_;
-    grants.push_back(0);
+  // Fast paths, exact for every policy: with one requester (or one resource) the result is that side's
+  // round-robin choice, and pointers move as for a first-iteration grant.
+  bool one_in = true, one_out = true;
+  for (const auto& q : reqs) {
+    one_in &= q.in == reqs[0].in;
+    one_out &= q.out == reqs[0].out;
+  }
+  if (one_in || one_out) {
+    int best = 0;
+    for (int i = 1; i < (int)reqs.size(); ++i) {
+      bool better = one_in ? rr(reqs[i].out, in_ptr_[reqs[i].in], nout_) < rr(reqs[best].out, in_ptr_[reqs[best].in], nout_)
+                           : rr(reqs[i].in, out_ptr_[reqs[i].out], nin_) < rr(reqs[best].in, out_ptr_[reqs[best].out], nin_);
+      if (better) best = i;
+    }
+    const auto& q = reqs[best];
+    in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
+    out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
+    grants.push_back(best);
     return;
   }
   for (const auto& q : reqs) in_match_[q.in] = out_match_[q.out] = -1;
@@ -42,8 +55,8 @@ void Allocator::allocate(const std::vector<AllocRequest>& reqs, std::vector<int>
         const auto& q = reqs[i];
         if (best_out_[q.out] != i) continue;
         in_match_[q.in] = out_match_[q.out] = i;
-        in_ptr_[q.in] = (q.out + 1) % nout_;
-        out_ptr_[q.out] = (q.in + 1) % nin_;
+        in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
+        out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
         grants.push_back(i);
         any = true;
       }
@@ -68,8 +81,8 @@ void Allocator::allocate(const std::vector<AllocRequest>& reqs, std::vector<int>
         // iSLIP (McKeown 1999) moves pointers only for grants accepted in the first iteration;
         // the separable output-first allocator moves them on every final grant.
         if (kind_ == kSeparableOutputFirst || it == 0) {
-          in_ptr_[q.in] = (q.out + 1) % nout_;
-          out_ptr_[q.out] = (q.in + 1) % nin_;
+          in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
+          out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
         }
         grants.push_back(i);
         any = true;

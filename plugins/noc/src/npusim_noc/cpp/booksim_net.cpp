@@ -265,58 +265,87 @@ void BookSimNetwork::run_router(int r) {
   Router& R = routers_[r];
   const int64_t c = cycle_;
   if (R.wake > c) return;  // every buffered flit is still in a routing/allocation delay
-  // VC allocation for heads whose route is ready
-  reqs_.clear();
-  for (int port = 0; port < R.P; ++port) {
-    for (uint64_t m = R.busy[port]; m; m &= m - 1) {
-      int iv = port * V_ + __builtin_ctzll(m);
-      InVC& v = R.in[iv];
-      if (v.state != 1 || v.ready > c) continue;
-      int base = v.out_port * V_;
-      for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov)
-        if (R.out[base + ov].owner < 0) reqs_.push_back(AllocRequest{iv, base + ov, iv});
-    }
-  }
-  if (!reqs_.empty()) {
-    R.va.allocate(reqs_, grants_);
-    for (int g : grants_) {
-      const AllocRequest& q = reqs_[g];
-      InVC& v = R.in[q.in];
-      v.out_vc = q.out % V_;
-      R.out[q.out].owner = q.in;
-      v.state = 2;
-      v.ready = c + p_.vc_alloc_delay;
-    }
-  }
-  // switch allocation, internal_speedup rounds per cycle
-  R.sa_credit += p_.internal_speedup;
-  int rounds = (int)R.sa_credit;
-  R.sa_credit -= rounds;
   const int isp = p_.input_speedup, osp = p_.output_speedup;
-  const RouterPorts& ports = topo_.router(r);
-  for (int round = 0; round < rounds; ++round) {
-    reqs_.clear();
-    for (int port = 0; port < R.P; ++port) {
-      uint64_t m = R.busy[port];
-      if (!m) continue;
-      // visit VCs round-robin from the one after the last granted: among VCs of this port that request
-      // the same output the first visited wins the allocator's tie
-      int ptr = R.vc_ptr[port];
-      uint64_t hi = ptr ? (m >> ptr) << ptr : m, lo = m & ~hi;
-      for (uint64_t part : {hi, lo}) {
-        for (; part; part &= part - 1) {
-          int vc = __builtin_ctzll(part), iv = port * V_ + vc;
-          InVC& v = R.in[iv];
-          if (v.state != 2 || v.ready > c) continue;
-          if (R.out[v.out_port * V_ + v.out_vc].credits <= 0) continue;
-          reqs_.push_back(AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv});
+  int64_t wake = kNever;  // earliest cycle a VC not served this cycle can act again
+  bool again = false;     // some VC lost an allocation or lacks a credit: retry next cycle
+  // One pass over the VCs holding flits, each port visited round-robin from the VC after its last switch
+  // grant (among VCs of a port that request the same output, the first visited wins the allocator's tie):
+  // heads with a route request VCs, VCs owning an output VC with a credit request the switch.
+  reqs_.clear();
+  sreqs_.clear();
+  int va_requesters = 0;
+  for (int port = 0; port < R.P; ++port) {
+    uint64_t m = R.busy[port];
+    if (!m) continue;
+    int ptr = R.vc_ptr[port];
+    uint64_t hi = ptr ? (m >> ptr) << ptr : m, lo = m & ~hi;
+    for (uint64_t part : {hi, lo}) {
+      for (; part; part &= part - 1) {
+        int vc = __builtin_ctzll(part), iv = port * V_ + vc;
+        InVC& v = R.in[iv];
+        if (v.ready > c) {
+          if (v.ready < wake) wake = v.ready;
+          continue;
+        }
+        if (v.state == 1) {
+          int base = v.out_port * V_;
+          size_t before = reqs_.size();
+          for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov)
+            if (R.out[base + ov].owner < 0) reqs_.push_back(AllocRequest{iv, base + ov, iv});
+          if (reqs_.size() == before) again = true;  // every candidate output VC is taken
+          else ++va_requesters;
+        } else if (R.out[v.out_port * V_ + v.out_vc].credits > 0) {
+          sreqs_.push_back(AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv});
+        } else {
+          again = true;  // waiting for a credit
         }
       }
     }
-    if (reqs_.empty()) break;
-    R.sa.allocate(reqs_, grants_);
+  }
+  // VC allocation
+  if (!reqs_.empty()) {
+    R.va.allocate(reqs_, grants_);
+    if ((int)grants_.size() < va_requesters) again = true;
     for (int g : grants_) {
-      int iv = reqs_[g].tag, port = iv / V_, vc = iv % V_;
+      const AllocRequest& q = reqs_[g];
+      int iv = q.in;
+      InVC& v = R.in[iv];
+      v.out_vc = q.out % V_;
+      R.out[q.out].owner = iv;
+      v.state = 2;
+      v.ready = c + p_.vc_alloc_delay;
+      if (v.ready > c) {
+        if (v.ready < wake) wake = v.ready;
+      } else if (R.out[q.out].credits > 0) {  // zero VC-allocation delay: bid for the switch now
+        int port = iv / V_;
+        sreqs_.push_back(AllocRequest{port * isp + (iv % V_) % isp, v.out_port * osp + port % osp, iv});
+      } else {
+        again = true;
+      }
+    }
+  }
+  // switch allocation: internal_speedup rounds per cycle
+  R.sa_credit += p_.internal_speedup;
+  int rounds = (int)R.sa_credit;
+  R.sa_credit -= rounds;
+  if (rounds == 0 && !sreqs_.empty()) again = true;
+  const RouterPorts& ports = topo_.router(r);
+  for (int round = 0; round < rounds && !sreqs_.empty(); ++round) {
+    if (round > 0) {  // later rounds: VCs served in earlier rounds wait for the next cycle
+      sreqs_.clear();
+      for (int port = 0; port < R.P; ++port)
+        for (uint64_t m = R.busy[port]; m; m &= m - 1) {
+          int vc = __builtin_ctzll(m), iv = port * V_ + vc;
+          InVC& v = R.in[iv];
+          if (v.state == 2 && v.ready <= c && R.out[v.out_port * V_ + v.out_vc].credits > 0)
+            sreqs_.push_back(AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv});
+        }
+      if (sreqs_.empty()) break;
+    }
+    R.sa.allocate(sreqs_, grants_);
+    if (grants_.size() < sreqs_.size()) again = true;
+    for (int g : grants_) {
+      int iv = sreqs_[g].tag, port = iv / V_, vc = iv % V_;
       InVC& v = R.in[iv];
       Flit f = R.buf[(size_t)iv * B_ + v.head];
       v.head = v.head + 1 == B_ ? 0 : v.head + 1;
@@ -341,7 +370,9 @@ void BookSimNetwork::run_router(int r) {
         if (f.head) ++pkts_[f.pkt].hops;
         schedule(depart + dn.latency, Ev{kFlitArrive, dn.peer, dn.peer_port, v.out_vc, f});
       } else {
-        schedule(depart + dn.latency, Ev{kEject, dn.peer, 0, 0, f});
+        // the destination reads its ejection channel one cycle after the flit arrives: BookSim 2
+        // retires flits at the start of the next _Step, so its zero-load latency is H*(pipeline+1)+F+1
+        schedule(depart + dn.latency + 1, Ev{kEject, dn.peer, 0, 0, f});
       }
       if (f.tail) {
         if (p_.wait_for_tail_credit && dn.kind == kRouterPort) o.tail_pending = true;
@@ -350,6 +381,7 @@ void BookSimNetwork::run_router(int r) {
       if (v.count > 0) {
         if (f.tail) front_changed(r, iv, c + 1);
         else v.ready = c + 1;
+        if (v.ready < wake) wake = v.ready;
       } else {
         R.busy[port] &= ~(1ULL << vc);
         if (f.tail) v.state = 0;
@@ -357,15 +389,7 @@ void BookSimNetwork::run_router(int r) {
       }
     }
   }
-  // next cycle at which some buffered flit may act (blocked flits retry every cycle)
-  int64_t wake = kNever;
-  for (int port = 0; port < R.P && wake > c + 1; ++port)
-    for (uint64_t m = R.busy[port]; m; m &= m - 1) {
-      const InVC& v = R.in[port * V_ + __builtin_ctzll(m)];
-      int64_t t = v.ready > c ? v.ready : c + 1;
-      if (t < wake) wake = t;
-    }
-  R.wake = wake;
+  R.wake = again ? c + 1 : wake;
 }
 
 void BookSimNetwork::step_cycle() {
@@ -436,7 +460,7 @@ double BookSimNetwork::min_latency_ps() {
   // injection channel + the routers of the shortest path (1 router; n stages for a butterfly) + ejection channel
   int routers = p_.topology == kFly ? p_.n : 1;
   int64_t pipe = p_.routing_delay + p_.vc_alloc_delay + p_.sw_alloc_delay + p_.st_final_delay;
-  int64_t cyc = 2 * p_.channel_latency + routers * pipe + (routers - 1) * p_.channel_latency + p_.latency_cycles;
+  int64_t cyc = 2 * p_.channel_latency + 1 + routers * pipe + (routers - 1) * p_.channel_latency + p_.latency_cycles;
   return (double)(cyc * period_);
 }
 
@@ -454,7 +478,7 @@ int64_t BookSimNetwork::zero_load_cycles(int src, int dst, int flits) const {
     ip = l.peer_port;
     r = l.peer;
   }
-  return lat + (flits < 1 ? 0 : flits - 1) + p_.latency_cycles;
+  return lat + 1 + (flits < 1 ? 0 : flits - 1) + p_.latency_cycles;  // +1: terminal reads the ejection channel
 }
 
 void BookSimNetwork::reset_stats() {

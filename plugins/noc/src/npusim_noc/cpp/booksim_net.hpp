@@ -119,7 +119,7 @@ class BookSimNetwork : public Interconnect {
   std::deque<PacketDelivery> ready_;
   std::vector<int> term_node_;  // terminal -> engine node (-1 when unused)
   int64_t queued_packets_ = 0, in_flight_flits_ = 0;
-  std::vector<AllocRequest> reqs_;
+  std::vector<AllocRequest> reqs_, sreqs_;  // VC- and switch-allocation requests (scratch)
   std::vector<int> grants_;
   // statistics
   int64_t stat_start_ = 0, packets_ = 0, flits_ = 0, bytes_ = 0;
