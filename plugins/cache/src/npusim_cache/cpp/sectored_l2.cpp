@@ -53,6 +53,7 @@ bool SectoredL2::try_send(const MemRequest& req, Tick now) {
   (req.is_write ? s.write_bytes : s.read_bytes) += req.bytes;
   if (!(req.flags & 1)) {
     s.bypassed += 1;
+    s.bypassed_writes += req.is_write ? 1 : 0;
     s.bypass_bytes += req.bytes;
     s.in.push_back(Access{new_orig(req, now, 1, 1), req.addr, req.bytes, ready});
     return true;
@@ -212,10 +213,12 @@ double SectoredL2::min_latency_ps() {
 double SectoredL2::peak_bytes_per_ps() { return (double)port_bytes_ * slices_.size() / period_; }
 
 std::string SectoredL2::stats_json() {
-  int64_t acc = 0, hit = 0, miss = 0, lmiss = 0, smiss = 0, merge = 0, rf = 0, wb = 0, byp = 0, fetch = 0, req = 0;
+  int64_t acc = 0, hit = 0, miss = 0, lmiss = 0, smiss = 0, merge = 0, rf = 0, wb = 0, byp = 0, bypw = 0, fetch = 0;
+  int64_t req = 0;
   for (Slice& s : slices_) {
     acc += s.pol.accesses; hit += s.pol.hits; miss += s.pol.misses; lmiss += s.pol.line_misses; smiss += s.pol.sector_misses;
     merge += s.pol.mshr_merges; rf += s.pol.reservation_fails; wb += s.pol.writebacks; byp += s.bypassed;
+    bypw += s.bypassed_writes;
     fetch += s.pol.fetches; req += s.requests;
   }
   int64_t cap = slices_[0].pol.capacity_bytes() * (int64_t)slices_.size();
@@ -224,7 +227,8 @@ std::string SectoredL2::stats_json() {
     << ",\"sector_misses\":" << smiss
     << ",\"mshr_merges\":" << merge << ",\"reservation_fails\":" << rf << ",\"writebacks\":" << wb
     << ",\"capacity_bytes\":" << cap << ",\"max_occupancy_bytes\":" << occ_max_ * atom_
-    << ",\"requests\":" << req << ",\"bypassed\":" << byp << ",\"fetches\":" << fetch
+    << ",\"requests\":" << req << ",\"bypassed\":" << byp << ",\"bypassed_reads\":" << byp - bypw
+    << ",\"bypassed_writes\":" << bypw << ",\"fetches\":" << fetch
     << ",\"downstream_reads\":" << down_reads_ << ",\"downstream_writes\":" << down_writes_
     << ",\"hit_rate\":" << (acc ? (double)hit / acc : 0.0) << ",\"period_ps\":" << period_ << ",\"slices\":[";
   for (size_t i = 0; i < slices_.size(); ++i) {

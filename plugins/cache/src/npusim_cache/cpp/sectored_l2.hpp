@@ -46,7 +46,7 @@ class SectoredL2 : public CacheDevice {
     Tick next_send = 0;        // first edge the miss queue may send again
     bool blocked = false;      // head access failed its reservation; wait for a fill/ack/send
     int64_t stamp = 0;
-    int64_t bypassed = 0, bypass_bytes = 0, requests = 0, read_bytes = 0, write_bytes = 0;
+    int64_t bypassed = 0, bypassed_writes = 0, bypass_bytes = 0, requests = 0, read_bytes = 0, write_bytes = 0;
   };
   struct Done {
     Tick time; int64_t seq; int32_t orig;
