@@ -51,9 +51,9 @@ def _pow2(v: int) -> bool:
     return v > 0 and v & (v - 1) == 0
 
 
-def _preset(table: dict, name: str, kind: str, standard: str):
+def _preset(table: dict, name: str, where: str, standard: str):
     if name not in table:
-        raise ConfigError(f"dram.{kind}: unknown {standard} preset {name!r}{closest(name, table)}")
+        raise ConfigError(f"{where}: unknown {standard} preset {name!r}{closest(name, table)}")
     return table[name]
 
 
@@ -68,9 +68,11 @@ def resolve(cfg: DramConfig, standard: str) -> dict:
             pol[f] = y[f]
     org_name = cfg.org_preset or y.get("org_preset") or P.DEFAULTS[standard][0]
     tim_name = cfg.timing_preset or y.get("timing_preset") or P.DEFAULTS[standard][1]
-    org = dict(_preset(P.ORG_PRESETS[standard], org_name, "org_preset", standard))
+    org_where = "dram.org_preset" if cfg.org_preset else f"{cfg.config_path}: MemorySystem.DRAM.org.preset"
+    tim_where = "dram.timing_preset" if cfg.timing_preset else f"{cfg.config_path}: MemorySystem.DRAM.timing.preset"
+    org = dict(_preset(P.ORG_PRESETS[standard], org_name, org_where, standard))
     org.update(y.get("org", {}))
-    tck, timing = _preset(P.TIMING_PRESETS[standard], tim_name, "timing_preset", standard)
+    tck, timing = _preset(P.TIMING_PRESETS[standard], tim_name, tim_where, standard)
     timing = dict(timing)
     if "tck_ps" in y:  # a positional timing list carries its own clock
         timing, tck = P.rescale(timing, tck, y["tck_ps"]), y["tck_ps"]
