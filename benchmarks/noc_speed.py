@@ -65,9 +65,9 @@ def main() -> None:
                 f"{r['cycles'] / r['wall']:12.0f} {r['lat']:8.2f} {r['acc']:9.4f}")
         if args.booksim:
             b = run_booksim(args.booksim, rate, args.warmup_periods, args.sample)
-            bs = b["cycles"] / b["cpu"] if b["cpu"] > 0 else float("nan")
-            line += (f" {b['cycles']:9d} {b['cpu']:8.2f} {bs:9.0f} {b['lat']:7.2f} "
-                     f"{(r['cycles'] / r['cpu']) / bs:7.1f}x")
+            bs = b["cycles"] / b["cpu"] if b["cpu"] > 0 and b["cycles"] > 0 else 0.0
+            ratio = f"{(r['cycles'] / r['cpu']) / bs:7.1f}x" if bs else "    n/a"
+            line += f" {b['cycles']:9d} {b['cpu']:8.2f} {bs:9.0f} {b['lat']:7.2f} {ratio:>8}"
         print(line)
 
 

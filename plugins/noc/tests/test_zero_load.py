@@ -91,3 +91,30 @@ def test_idle_network_is_skipped_and_reports_never():
     assert one_packet(net, 0, 1, 32, start_cycle=start) == closed_form(2, 1, 1, pipeline(vals))
     assert net.next_event() >= 2**62
     assert json.loads(str(net.stats_json()))["packets"] == 1
+
+
+def test_two_subnets_keep_responses_off_the_request_network():
+    """subnets = 2: a response is not queued behind a burst of requests from the same source."""
+    import npusim.testing
+    from helpers import CONFIGS
+    from npusim.testing.drive import make_packet
+
+    def response_latency(subnets: int) -> int:
+        comp = npusim.testing.build_component("noc", "booksim", machine="small-8x8",
+                                              params={"config_path": str(CONFIGS / "mesh88.icnt"), "freq_mhz": 1000,
+                                                      "params": {"subnets": subnets}})
+        net = comp.cpp
+        for i in range(20):
+            assert net.try_send(make_packet(i, 0, 1, 256), 0)
+        resp = make_packet(99, 0, 1, 32)
+        resp.is_response = 1
+        assert net.try_send(resp, 0)
+        got = dict(run_until_idle(net))
+        assert len(got) == 21
+        if subnets == 2:
+            assert comp.stats()["packets"] == 21 and comp.stats()["response"]["packets"] == 1
+        return got[99] // PERIOD_PS
+
+    pipe = 4  # mesh88.icnt: 1-cycle routing, VC allocation, switch allocation, traversal
+    assert response_latency(2) == closed_form(2, 1, 1, pipe)  # nodes 0, 1 sit on terminals 0 and 8: one hop
+    assert response_latency(1) > closed_form(2, 1, 1, pipe) + 20

@@ -76,12 +76,26 @@ class BookSimNoc:
         if config.latency_cycles < 0:
             raise ConfigError(f"noc.latency_cycles must be >= 0, got {config.latency_cycles}")
         try:
-            self.cpp = gbl().BookSimNetwork(params)
+            cls = gbl().SplitNetwork if vals["subnets"] == 2 else gbl().BookSimNetwork
+            self.cpp = cls(params)
         except Exception as exc:  # std::invalid_argument from the C++ topology/network checks
             raise ConfigError(f"noc ({config.config_path or 'BookSim defaults'}): {str(exc).splitlines()[0]}") from None
         self.settings = vals
         self.node_terminal = mapping
 
     def stats(self) -> dict:
-        """Network statistics: packets, flits, latencies (cycles), hops, router/link utilisation."""
-        return json.loads(str(self.cpp.stats_json()))
+        """Network statistics: packets, flits, latencies (cycles), hops, router/link utilisation.
+
+        With subnets = 2 the totals cover both networks and "request"/"response" hold each one's numbers.
+        """
+        s = json.loads(str(self.cpp.stats_json()))
+        if "request" not in s:
+            return s
+        parts = [s["request"], s["response"]]
+        n = sum(p["packets"] for p in parts) or 1
+        out = {k: sum(p[k] for p in parts) for k in ("packets", "flits", "bytes")}
+        for k in ("avg_packet_latency_cycles", "avg_network_latency_cycles", "avg_hops", "avg_latency_ps"):
+            out[k] = sum(p[k] * p["packets"] for p in parts) / n
+        out["max_packet_latency_cycles"] = max(p["max_packet_latency_cycles"] for p in parts)
+        out.update(s)
+        return out

@@ -32,10 +32,10 @@ MODEL_KEYS: dict[str, tuple[type, object]] = {
     "flit_size": (int, 32),
     "network_file": (str, ""),
     "input_buffer_size": (int, -1),  # gpgpu-sim: source queue capacity in flits (-1: unbounded)
+    "subnets": (int, 1),  # 2 = separate request and response networks (gpgpu-sim interface)
 }
 # Keys whose only accepted value is BookSim's default (features npusim_noc does not model).
 FIXED_KEYS: dict[str, tuple[type, object]] = {
-    "subnets": (int, 1),
     "classes": (int, 1),
     "use_map": (int, 0),
     "speculative": (int, 0),
@@ -176,6 +176,8 @@ def resolve(raw: dict, source: str) -> dict:
         raise ConfigError(f"{source}: num_vcs must be >= 2 on a torus (dateline VC classes), got {vals['num_vcs']}")
     if topo != "anynet" and vals["k"] ** vals["n"] > 1 << 20:
         raise ConfigError(f"{source}: k^n = {vals['k'] ** vals['n']} terminals is too large (max 2^20)")
+    if vals["subnets"] not in (1, 2):
+        raise ConfigError(f"{source}: subnets = {vals['subnets']}: supported are 1 (shared) and 2 (request/response)")
     if topo == "anynet" and not vals["network_file"]:
         raise ConfigError(f"{source}: topology = anynet needs network_file")
     return vals

@@ -6,8 +6,8 @@ from pathlib import Path
 from npusim.cpp import load_cpp
 
 CPP = Path(__file__).resolve().parent / "cpp"
-SOURCES = ["topology.cpp", "allocator.cpp", "booksim_net.cpp", "traffic.cpp"]
-HEADERS = ["noc_params.hpp", "topology.hpp", "allocator.hpp", "booksim_net.hpp", "traffic.hpp"]
+SOURCES = ["topology.cpp", "allocator.cpp", "booksim_net.cpp", "split_net.cpp", "traffic.cpp"]
+HEADERS = ["noc_params.hpp", "topology.hpp", "allocator.hpp", "booksim_net.hpp", "split_net.hpp", "traffic.hpp"]
 TOPOLOGY_IDS = {"mesh": 0, "torus": 1, "fly": 2, "anynet": 3}
 ALLOCATOR_IDS = {"islip": 0, "separable_input_first": 1, "separable_output_first": 2}
 TRAFFIC_IDS = {"uniform": 0, "transpose": 1, "bitcomp": 2, "hotspot": 3}

@@ -1,0 +1,30 @@
+"""Golden: average packet latency under load matches BookSim 2 itself on the same configuration.
+
+Reference: BookSim 2 (github.com/booksim/booksim2 @28ba2d4, built here with g++ -O3), configs/noc/mesh88.icnt
+plus `injection_rate = R; injection_rate_uses_flits = 1; warmup_periods = 1; max_samples = 2`
+(benchmarks/noc_speed.py --booksim runs exactly this). Packet latency average reported by BookSim:
+"""
+import pytest
+from helpers import CONFIGS
+from npusim_noc.sweep import run_sweep
+
+BOOKSIM = {  # rate (flits/node/cycle) -> (BookSim packet latency, its sample period)
+    0.05: (33.27, 10000),
+    0.10: (34.07, 10000),
+    0.13: (35.27, 5000),
+    0.15: (37.98, 5000),
+}
+
+
+@pytest.mark.parametrize("rate", sorted(BOOKSIM))
+def test_latency_within_2_percent_of_booksim(rate):
+    want, period = BOOKSIM[rate]
+    res = run_sweep(str(CONFIGS / "mesh88.icnt"), "uniform", [rate], warmup_periods=1, sample_period=period)
+    got = res["points"][0]["avg_packet_latency"]
+    assert abs(got - want) / want < 0.02, (rate, got, want)
+
+
+def test_both_saturate_between_015_and_020():
+    """BookSim declares mesh88.icnt unstable at 0.2 (latency 612 and climbing) but not at 0.15."""
+    res = run_sweep(str(CONFIGS / "mesh88.icnt"), "uniform", [0.15, 0.2], warmup_periods=1, sample_period=2000)
+    assert res["saturation_rate"] == 0.2
