@@ -8,7 +8,7 @@ import math
 from npusim.kernels import KernelSpec, Mapping
 from npusim_mappers import geometry as geo
 from npusim_mappers.config import MapperConfig
-from npusim_mappers.space import fits, shrink, tile_space
+from npusim_mappers.space import dim_choices, fits, shrink, tile_space
 
 
 def _n_outer(kernel: KernelSpec, tiles: dict) -> int:
@@ -66,7 +66,7 @@ class HeuristicMapper:
         relaxed = None
         relaxed_key = None
         ext = geo.extents(kernel)
-        for tiles in tile_space(kernel, m, cap=self.config.max_candidates):
+        for tiles in tile_space(kernel, m, cap=min(self.config.max_candidates, 5000)):
             axis, stride = vector_lane_split(kernel, tiles, m) if kernel.op == "vector" else ("", 1)
             ok, total = fits(kernel, tiles, m, db, axis, stride)
             if not ok:
@@ -86,7 +86,7 @@ class HeuristicMapper:
                 best, best_key = tiles, key
         tiles = best or relaxed
         if tiles is None:
-            start = {d: min(v) for d, v in _smallest(kernel, m).items()}
+            start = {d: min(v) for d, v in dim_choices(kernel, m).items()}
             tiles = shrink(kernel, start, m, db, *(
                 vector_lane_split(kernel, start, m) if kernel.op == "vector" else ("", 1)))
         axis, stride = vector_lane_split(kernel, tiles, m) if kernel.op == "vector" else ("", 1)
@@ -105,8 +105,3 @@ class HeuristicMapper:
             return (total, tiles["M"] * tiles["N"], tiles["M"], tiles["N"])
         return (total, tiles["R"], tiles["C"])
 
-
-def _smallest(kernel: KernelSpec, machine) -> dict[str, list[int]]:
-    from npusim_mappers.space import dim_choices
-
-    return dim_choices(kernel, machine)
