@@ -116,6 +116,31 @@ def schema(config):
                            "type": "object", "properties": props, "additionalProperties": False}, indent=1))
 
 
+@cli.command("serve-sim")
+@click.argument("scenario")
+@click.option("--json", "json_out", default=None, help="write the serving report (per request and summary) here")
+def serve_sim(scenario, json_out):
+    """Serve a multi-tenant SCENARIO file (models on request queues, Poisson or explicit arrivals)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from npusim.scheduler.scenario import load_scenario, run_scenario
+
+    rep = run_scenario(load_scenario(scenario))
+    table = Table(title=f"serving: {len(rep.requests)} requests over {rep.total_ms:.3f} ms simulated")
+    for col in ("model", "requests", "throughput req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(col, justify="right")
+    for name, m in rep.models.items():
+        table.add_row(name, str(m["count"]), f"{m['throughput_rps']:.1f}", f"{m['mean_ms']:.4f}", f"{m['p50_ms']:.4f}",
+                      f"{m['p95_ms']:.4f}", f"{m['p99_ms']:.4f}")
+    Console().print(table)
+    for t in rep.tenants:
+        click.echo(f"queue {t['queue']}: DRAM {t['dram_bytes']:,} B, {t['dram_GBps']:.2f} GB/s")
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(rep.to_dict(), fh, indent=1)
+
+
 def _add_plugin_commands() -> None:
     from npusim.plugins import make_plugins
 

@@ -504,6 +504,8 @@ void Engine::txn_done(const MemRequest& r) {
   DmaEngine& de = core.dma[in.unit];
   if (--de.outstanding == 0) { de.active_ps += now_ - de.active_since; de.active_since = -1; }
   in.txn_left--;
+  if ((size_t)r.tenant >= tenant_bytes_.size()) tenant_bytes_.resize(r.tenant + 1, 0);
+  tenant_bytes_[r.tenant] += r.bytes;
   if (p_.trace) {
     int64_t win = now_ / p_.trace_window;
     int64_t key = win * nchan_ + r.channel;
@@ -576,6 +578,7 @@ void Engine::finish_walker(int c) {
   if (--L.cores_left == 0) {
     L.end = now_;
     part_running_[L.partition] = -1;
+    if (stop_on_end_) stop_now_ = true;
     start_launch(L.partition);
   }
 }
@@ -606,7 +609,8 @@ void Engine::handle(const Event& e) {
 }
 
 Tick Engine::run(Tick until) {
-  while (error_.empty()) {
+  stop_now_ = false;
+  while (error_.empty() && !stop_now_) {
     Tick tq = pq_.empty() ? kNever : pq_.top().t;
     Tick tn = noc_->next_event(), tm = mem_->next_event();
     Tick t = std::min(tq, std::min(tn, tm));
@@ -646,7 +650,7 @@ Tick Engine::run(Tick until) {
       b.swap(blocked_dma_);
       for (int x : b) dma_pump(x / p_.dma_engines, x % p_.dma_engines);
     }
-    while (!pq_.empty() && pq_.top().t <= now_ && error_.empty()) {
+    while (!pq_.empty() && pq_.top().t <= now_ && error_.empty() && !stop_now_) {
       Event e = pq_.top();
       pq_.pop();
       handle(e);
@@ -663,7 +667,9 @@ std::string Engine::stats_json() const {
   std::ostringstream o;
   auto cyc = [&](Tick t) { return (double)t / period_; };
   o << "{\"now_ps\":" << now_ << ",\"core_period_ps\":" << period_ << ",\"mem_transactions\":" << mem_reqs_
-    << ",\"cores\":[";
+    << ",\"tenant_bytes\":[";
+  for (size_t i = 0; i < tenant_bytes_.size(); ++i) o << (i ? "," : "") << tenant_bytes_[i];
+  o << "],\"cores\":[";
   for (size_t i = 0; i < cores_.size(); ++i) {
     const Core& c = cores_[i];
     o << (i ? "," : "") << "{\"arrays\":[";

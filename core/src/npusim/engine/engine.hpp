@@ -59,6 +59,12 @@ class Engine {
   void set_partition(int core, int partition) { part_of_core_[core] = partition; }
   // Run until no work is left or simulated time would exceed `until`. Returns the current time.
   Tick run(Tick until);
+  // When set, run() also returns right after any launch finishes (schedulers react to idle partitions).
+  void set_stop_on_launch_end(bool on) { stop_on_end_ = on; }
+  // True while partition p has a running kernel or queued launches.
+  bool partition_busy(int p) const {
+    return p < (int)part_queue_.size() && (part_running_[p] >= 0 || !part_queue_[p].empty());
+  }
   bool idle() const;
   Tick now() const { return now_; }
   Tick core_period() const { return period_; }
@@ -191,6 +197,8 @@ class Engine {
   std::unordered_map<int64_t, int64_t> ctr_index_;
   std::string error_;
   int64_t mem_reqs_ = 0;
+  bool stop_on_end_ = false, stop_now_ = false;
+  std::vector<int64_t> tenant_bytes_;  // DMA bytes moved per tenant
 };
 
 }  // namespace npusim

@@ -167,7 +167,7 @@ class Simulator:
             wall_seconds=time.perf_counter() - self._wall0 + self.setup_seconds, config=self.machine.to_dict(),
             cores=cores, dram=comp.dram.stats(), noc=comp.noc.stats(),
             cache=comp.cache.stats() if comp.cache.cpp is not None else {}, kernels=kernels,
-            engine_seconds=self.engine_seconds, trace=trace)
+            engine_seconds=self.engine_seconds, trace=trace, extra={"tenant_bytes": stats["tenant_bytes"]})
 
 
 def simulate(togs: list[Tog], machine=None, trace: bool = False) -> SimResult:

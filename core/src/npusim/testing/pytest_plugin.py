@@ -6,7 +6,8 @@ import os
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("npusim", deadline=None, max_examples=int(os.environ.get("NPUSIM_HYPOTHESIS_EXAMPLES", "25")),
-                          suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+                          derandomize=True)
 settings.load_profile("npusim")
 
 
