@@ -19,12 +19,18 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
       s.columns <= 0 || s.req_bytes <= 0 || s.tck_ps <= 0 || s.rq_size <= 0 || s.wq_size <= 0)
     throw std::invalid_argument("DramSpec: organisation sizes, req_bytes, tck_ps and queue sizes must be > 0");
   bpu_ = (int)(s.bankgroups * s.banks);
+  wr_hi_ = std::max<int64_t>(1, s.wq_size * s.wr_high_pct / 100);
+  wr_lo_ = s.wq_size * s.wr_low_pct / 100;
   pc_bits_ = log2i(s.pcs); rank_bits_ = log2i(s.ranks); bg_bits_ = log2i(s.bankgroups);
   bank_bits_ = log2i(s.banks); rb_bits_ = log2i(s.req_bytes); col_bits_ = log2i(s.columns); row_bits_ = log2i(s.rows);
   ch_.resize(s.channels);
   const int64_t units = s.pcs * s.ranks;
   for (auto& ch : ch_) {
     ch.banks.resize(units * bpu_);
+    for (int64_t b = 0; b < units * bpu_; ++b) {
+      ch.banks[b].unit = (int32_t)(b / bpu_);
+      ch.banks[b].group = (int32_t)(ch.banks[b].unit * s.bankgroups + (b % bpu_) / s.banks);
+    }
     ch.groups.resize(units * s.bankgroups);
     ch.units.resize(units);
     for (auto& u : ch.units) u.ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
@@ -122,6 +128,7 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     Bank& bk = ch.banks[x.bank];
     (x.is_write ? bk.wq : bk.rq).push_back(id);
     bk.cand_valid = 0;
+    touch(ch, x.bank);
     if (!bk.active) { bk.active = 1; ch.active.push_back(x.bank); }
   }
   queued += nacc;
@@ -190,9 +197,8 @@ double DramDevice::peak_bytes_per_ps() {
 
 int64_t DramDevice::earliest(Chan& ch, int cmd, int32_t b) const {
   const Bank& bk = ch.banks[b];
-  const int u = b / bpu_;
-  const Group& g = ch.groups[u * spec_.bankgroups + (b % bpu_) / spec_.banks];
-  const Unit& un = ch.units[u];
+  const Group& g = ch.groups[bk.group];
+  const Unit& un = ch.units[bk.unit];
   switch (cmd) {
     case kACT: {
       int64_t t = std::max({bk.next_act, g.next_act, un.next_act, un.faw[un.faw_pos] + spec_.nFAW, ch.next_row});
@@ -208,13 +214,22 @@ int64_t DramDevice::earliest(Chan& ch, int cmd, int32_t b) const {
 
 void DramDevice::update_mode(Chan& ch) {
   // Write draining (Ramulator 2 GenericDDR controller, PyTorchSim wr_low/high_watermark 0.2/0.8).
-  const int64_t hi = std::max<int64_t>(1, spec_.wq_size * spec_.wr_high_pct / 100);
-  const int64_t lo = spec_.wq_size * spec_.wr_low_pct / 100;
+  const int64_t hi = wr_hi_, lo = wr_lo_;
   if (!ch.write_mode) {
     if (ch.nwrite >= hi || (ch.nread == 0 && ch.nwrite > 0)) ch.write_mode = 1;
   } else if (ch.nwrite == 0 || (ch.nread > 0 && ch.nwrite <= lo)) {
     ch.write_mode = 0;
   }
+}
+
+void DramDevice::touch(Chan& ch, int32_t b) {
+  Bank& bk = ch.banks[b];
+  if (!bk.touched) { bk.touched = 1; ch.touched.push_back(b); }
+}
+
+void DramDevice::heap_push(Chan& ch, int64_t when, int32_t b) {
+  ch.heap.push_back(HeapEnt{when, b, ch.banks[b].ver});
+  std::push_heap(ch.heap.begin(), ch.heap.end(), std::greater<HeapEnt>());
 }
 
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
@@ -300,6 +315,10 @@ int64_t DramDevice::decide(int c, int64_t T) {
     }
     for (const Cand& k : cands_) consider(k);
   }
+  if (spec_.scheduler == 1) {  // the readiness heap is not used by FCFS
+    for (int32_t b : ch.touched) ch.banks[b].touched = 0;
+    ch.touched.clear();
+  }
   if ((wm ? ch.nwrite : ch.nread) > 0) {
     if (spec_.scheduler == 1) {  // FCFS: only the oldest access of the active queue may proceed
       int32_t ob = -1;
@@ -308,7 +327,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
         const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
         if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
       }
-      if (ob >= 0 && !unit_blocked(ch, ob / bpu_, ob, T)) {
+      if (ob >= 0 && !unit_blocked(ch, ch.banks[ob].unit, ob, T)) {
         Bank& bk = ch.banks[ob];
         bk.cand_valid = 0;
         int32_t id = (wm ? bk.wq : bk.rq).front();
@@ -322,13 +341,40 @@ int64_t DramDevice::decide(int c, int64_t T) {
         }
         consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq});
       }
-    } else {
-      for (int32_t b : ch.active) {
-        if (unit_blocked(ch, b / bpu_, b, T) || !bank_cand(ch, b, wm)) continue;
-        const Bank& bk = ch.banks[b];
-        consider(Cand{earliest(ch, bk.cand_cmd, b), bk.cand_cmd, b, bk.cand_acc, bk.cand_hit, bk.cand_seq});
-      }
     }
+  }
+  if (spec_.scheduler == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
+    if (wm != ch.heap_mode) {
+      ch.heap_mode = wm;
+      for (int32_t b : ch.active) touch(ch, b);
+    }
+    for (int32_t b : ch.touched) {
+      Bank& bk = ch.banks[b];
+      bk.touched = 0;
+      bk.ver++;
+      if (bk.active && bank_cand(ch, b, wm)) heap_push(ch, earliest(ch, bk.cand_cmd, b), b);
+    }
+    ch.touched.clear();
+    while (!ch.heap.empty() && ch.heap.front().when <= T) {
+      std::pop_heap(ch.heap.begin(), ch.heap.end(), std::greater<HeapEnt>());
+      const HeapEnt e = ch.heap.back();
+      ch.heap.pop_back();
+      if (e.ver == ch.banks[e.bank].ver) ch.ready.push_back(e);
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < ch.ready.size(); ++i) {
+      const HeapEnt e = ch.ready[i];
+      Bank& bk = ch.banks[e.bank];
+      if (e.ver != bk.ver) continue;  // touched since: a fresh entry exists
+      if (unit_blocked(ch, bk.unit, e.bank, T)) { ch.ready[keep++] = e; continue; }
+      const int64_t when = earliest(ch, bk.cand_cmd, e.bank);
+      if (when > T) { heap_push(ch, when, e.bank); continue; }
+      ch.ready[keep++] = e;
+      consider(Cand{when, bk.cand_cmd, e.bank, bk.cand_acc, bk.cand_hit, bk.cand_seq});
+    }
+    ch.ready.resize(keep);
+    if (keep) next = std::min(next, T + 1);
+    if (!ch.heap.empty()) next = std::min(next, ch.heap.front().when);
   }
   if (!have[0] && !have[1]) return std::max(next, T + 1);
   // A row command and a column command chosen together always target different banks (one candidate per
@@ -343,10 +389,11 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   const DramSpec& s = spec_;
   const int32_t b = k.bank;
   Bank& bk = ch.banks[b];
-  const int u = b / bpu_;
-  Group& g = ch.groups[u * s.bankgroups + (b % bpu_) / s.banks];
+  const int u = bk.unit;
+  Group& g = ch.groups[bk.group];
   Unit& un = ch.units[u];
   bk.cand_valid = 0;
+  touch(ch, b);
   if (s.log_commands) {
     const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
     int64_t row = k.cmd == kACT ? ch.acc[k.acc].row : bk.open_row;

@@ -38,11 +38,18 @@ class DramDevice : public MemoryDevice {
     int32_t unit, bg, bank, row, is_write, kind;  // kind: 0 untouched, 1 needed ACT (miss), 2 needed PRE
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
+  struct HeapEnt {
+    int64_t when; int32_t bank, ver;
+    bool operator>(const HeapEnt& o) const { return when != o.when ? when > o.when : bank > o.bank; }
+  };
   struct Bank {
+    int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
     int64_t open_row = -1;
     int64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0, next_refpb = 0;
     std::vector<int32_t> rq, wq;  // access ids waiting for this bank, oldest first
     int active = 0;               // listed in Chan::active
+    int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
+    int32_t ver = 0;              // heap entries of an older version are stale
     // cached scheduler candidate of this bank (valid until the bank's queue/state or the write mode changes)
     int cand_valid = 0, cand_mode = 0, cand_cmd = 0, cand_hit = 0;
     int32_t cand_acc = -1;
@@ -66,7 +73,13 @@ class DramDevice : public MemoryDevice {
     std::vector<Bank> banks;   // unit * banks_per_unit + bg * banks + bank
     std::vector<Group> groups; // unit * bankgroups + bg
     std::vector<Unit> units;
-    std::vector<int32_t> active;  // banks with queued accesses (only these are scanned)
+    std::vector<int32_t> active;  // banks with queued accesses
+    // FR-FCFS readiness heap: (lower bound of the cycle the bank's candidate becomes legal, bank, version).
+    // Timing constraints only grow, so a computed issue time stays a lower bound until the bank is touched.
+    std::vector<HeapEnt> heap;
+    std::vector<int32_t> touched;
+    std::vector<HeapEnt> ready;   // banks whose lower bound has passed (re-checked every decision, no heap churn)
+    int heap_mode = 0;
     std::vector<Access> acc;   // access pool
     std::vector<int32_t> free_acc;
     int64_t nread = 0, nwrite = 0;  // queued accesses
@@ -89,9 +102,12 @@ class DramDevice : public MemoryDevice {
   int64_t earliest(Chan& ch, int cmd, int32_t b) const;
   void update_mode(Chan& ch);
   bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
+  void touch(Chan& ch, int32_t b);
+  void heap_push(Chan& ch, int64_t when, int32_t b);
 
   DramSpec spec_;
   int bpu_;  // banks per unit
+  int64_t wr_hi_, wr_lo_;  // write-drain thresholds in accesses
   int rb_bits_, pc_bits_, rank_bits_, bg_bits_, bank_bits_, col_bits_, row_bits_;
   std::vector<Chan> ch_;
   std::vector<Parent> parents_;
@@ -99,6 +115,7 @@ class DramDevice : public MemoryDevice {
   std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_;
   std::vector<int64_t> log_;
   std::vector<Cand> cands_;
+  std::vector<int32_t> ready_;
   int64_t seq_ = 0;
   Tick last_ = -1, last_done_ = 0;
 };
