@@ -196,7 +196,8 @@ class ReferenceSlice:
             self.mshr[saddr] = entry
             outcome = SECTOR_MISS if present else MISS
         self.stats["accesses"] += 1
-        self.stats[{HIT: "hits", MSHR_MERGE: "mshr_merges", MISS: "line_misses", SECTOR_MISS: "sector_misses"}[outcome]] += 1
+        names = {HIT: "hits", MSHR_MERGE: "mshr_merges", MISS: "line_misses", SECTOR_MISS: "sector_misses"}
+        self.stats[names[outcome]] += 1
         if outcome != HIT:
             self.stats["misses"] += 1  # misses = line misses + sector misses + MSHR merges
         return outcome, done, out

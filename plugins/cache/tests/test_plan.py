@@ -12,8 +12,8 @@ from npusim_cache.plan import load_plan
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "cache"
 
 
-@pytest.mark.parametrize("text", ['plan = {\n    "arg0_1"\n}', '# comment\nother = 3\nplan = {"arg0_1"}\n', '{"arg0_1"}',
-                                  '["arg0_1"]', '{"plan": ["arg0_1"]}', "plan = ('arg0_1',)"])
+@pytest.mark.parametrize("text", ['plan = {\n    "arg0_1"\n}', '# comment\nother = 3\nplan = {"arg0_1"}\n',
+                                  '{"arg0_1"}', '["arg0_1"]', '{"plan": ["arg0_1"]}', "plan = ('arg0_1',)"])
 def test_plan_file_forms(tmp_path, text):
     p = tmp_path / "plan.py"
     p.write_text(text)

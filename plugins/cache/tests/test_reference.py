@@ -51,7 +51,6 @@ def test_cpp_matches_reference(text, stream):
     ref = ReferenceSlice(geom)
     pending: list[int] = []  # sector addresses of fetches in flight, oldest first
     now = 0
-    seq_cpp, seq_ref = [], []
     for kind, line, sec, write, nbytes, mq_free in stream:
         now += 1
         if kind == "fill":
@@ -62,8 +61,6 @@ def test_cpp_matches_reference(text, stream):
             got = ([int(cpp.released_at(i)) for i in range(n)], _cpp_out(cpp))
             want = ref.fill(saddr, now)
             assert got == (list(want[0]), want[1]), (text, kind, saddr)
-            seq_cpp.append(("fill", got))
-            seq_ref.append(("fill", want))
             continue
         addr = line * LINE + (sec % geom.sectors_per_line) * geom.atom_bytes
         outcome = cpp.access(addr, int(write), nbytes, mq_free, now, now)

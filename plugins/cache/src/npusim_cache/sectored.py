@@ -95,7 +95,8 @@ class SectoredCache:
             raise ConfigError(f"cache.input_queue_size: {config.input_queue_size} is invalid; expected >= 1")
         if config.mode == "plan":
             if not config.plan_path:
-                raise ConfigError("cache.plan_path: required when cache.mode = 'plan' (a file like plan = {\"arg0_1\"})")
+                raise ConfigError("cache.plan_path: required when cache.mode = 'plan' "
+                                  "(a file like plan = {\"arg0_1\"})")
             self.plan: set[str] | None = load_plan(config.plan_path)
         else:
             if config.plan_path:

@@ -4,6 +4,7 @@
 // allocate-on-miss reserves the line at lookup, allocate-on-fill picks the victim when data returns.
 #include "l2_policy.hpp"
 
+#include <climits>
 #include <stdexcept>
 
 namespace npusim {
@@ -29,6 +30,8 @@ L2Policy::L2Policy(const Params& p) : p_(p) {
     poly_ = kPrimitive[set_bits_];
   }
   lines_.resize((size_t)(p.sets * p.assoc));
+  key_.resize(lines_.size());
+  for (size_t i = 0; i < lines_.size(); ++i) rekey((int)i);
   tags_.reserve(lines_.size() * 2);
 }
 
@@ -46,6 +49,12 @@ int64_t L2Policy::set_of(int64_t addr) const {
   return (int64_t)r;
 }
 
+int64_t L2Policy::dirty_sectors() const {
+  int64_t n = 0;
+  for (const Line& l : lines_) n += popcount64(l.dirty);
+  return n;
+}
+
 int64_t L2Policy::sector_addr(int64_t addr) const { return addr - addr % atom_; }
 
 int L2Policy::find(int64_t block) const {
@@ -53,18 +62,21 @@ int L2Policy::find(int64_t block) const {
   return it == tags_.end() ? -1 : it->second;
 }
 
+void L2Policy::rekey(int idx) {
+  const Line& l = lines_[idx];
+  if (l.reserved) key_[idx] = INT64_MAX;
+  else if (l.block < 0) key_[idx] = INT64_MIN + idx % p_.assoc;
+  else key_[idx] = p_.replacement == 0 ? l.last : l.alloc;
+}
+
 int L2Policy::victim(int64_t set) const {
-  int best = -1;
-  int64_t best_stamp = 0;
-  size_t base = (size_t)(set * p_.assoc);
-  for (int w = 0; w < p_.assoc; ++w) {
-    const Line& l = lines_[base + w];
-    if (l.reserved) continue;
-    if (l.block < 0) return (int)(base + w);  // lowest-numbered invalid way first
-    int64_t stamp = p_.replacement == 0 ? l.last : l.alloc;
-    if (best < 0 || stamp < best_stamp) { best = (int)(base + w); best_stamp = stamp; }
+  const int64_t* k = key_.data() + set * p_.assoc;
+  int best = 0;
+  int64_t best_key = k[0];
+  for (int w = 1; w < p_.assoc; ++w) {
+    if (k[w] < best_key) { best_key = k[w]; best = w; }  // strict: lowest way wins ties
   }
-  return best;
+  return best_key == INT64_MAX ? -1 : (int)(set * p_.assoc + best);
 }
 
 int L2Policy::wb_count(int idx) const {
@@ -76,6 +88,7 @@ void L2Policy::track(int idx, int64_t before) {
   const Line& l = lines_[idx];
   occ_ += popcount64(l.valid | l.reserved) - before;
   if (occ_ > max_occ) max_occ = occ_;
+  rekey(idx);
 }
 
 void L2Policy::evict(int idx) {
@@ -101,6 +114,7 @@ void L2Policy::allocate(int idx, int64_t block, int64_t now) {
   l.block = block;
   l.last = l.alloc = now;
   tags_[block] = idx;
+  rekey(idx);
 }
 
 int L2Policy::sector_state(int64_t addr) const {
@@ -167,6 +181,7 @@ int L2Policy::access(int64_t addr, int32_t is_write, int32_t bytes, int64_t mq_f
         }
       }
     }
+    rekey(li);
     outcome = kHit;
   } else {
     auto mit = mshr_.find(saddr);

@@ -77,6 +77,7 @@ class L2Policy {
   int64_t pending_fills() const { return (int64_t)mshr_.size(); }
   bool has_mshr(int64_t sector_addr) const { return mshr_.count(sector_addr) != 0; }
   int64_t occupancy_sectors() const { return occ_; }
+  int64_t dirty_sectors() const;  // modified sectors now held (not yet written back)
   int64_t capacity_bytes() const { return p_.sets * p_.assoc * (int64_t)p_.line_bytes; }
   // Per-sector state of the line holding `addr`: 0 invalid, 1 reserved, 2 valid, 3 modified,
   // 4 modified but not readable (lazy partial write). For tests and debugging.
@@ -102,6 +103,7 @@ class L2Policy {
   void allocate(int idx, int64_t block, int64_t now);
   int wb_count(int idx) const;
   void track(int idx, int64_t before);
+  void rekey(int idx);
   int immediate_write(int li, int64_t block, uint64_t bit, int32_t bytes, int64_t mq_free, int64_t now);
 
   Params p_;
@@ -109,6 +111,9 @@ class L2Policy {
   int32_t set_bits_;
   uint64_t poly_ = 0;
   std::vector<Line> lines_;  // sets * assoc
+  // Replacement priority per line, contiguous so the victim search is one vectorisable argmin:
+  // invalid = INT64_MIN + way (lowest way first), reserved = INT64_MAX (never), else the LRU/FIFO stamp.
+  std::vector<int64_t> key_;
   std::unordered_map<int64_t, int> tags_;
   std::unordered_map<int64_t, Entry> mshr_;
   std::vector<Downstream> out_;

@@ -214,11 +214,13 @@ double SectoredL2::peak_bytes_per_ps() { return (double)port_bytes_ * slices_.si
 
 std::string SectoredL2::stats_json() {
   int64_t acc = 0, hit = 0, miss = 0, lmiss = 0, smiss = 0, merge = 0, rf = 0, wb = 0, byp = 0, bypw = 0, fetch = 0;
-  int64_t req = 0;
+  int64_t req = 0, dirty = 0;
   for (Slice& s : slices_) {
-    acc += s.pol.accesses; hit += s.pol.hits; miss += s.pol.misses; lmiss += s.pol.line_misses; smiss += s.pol.sector_misses;
+    acc += s.pol.accesses; hit += s.pol.hits; miss += s.pol.misses; lmiss += s.pol.line_misses;
+    smiss += s.pol.sector_misses;
     merge += s.pol.mshr_merges; rf += s.pol.reservation_fails; wb += s.pol.writebacks; byp += s.bypassed;
     bypw += s.bypassed_writes;
+    dirty += s.pol.dirty_sectors();
     fetch += s.pol.fetches; req += s.requests;
   }
   int64_t cap = slices_[0].pol.capacity_bytes() * (int64_t)slices_.size();
@@ -227,6 +229,7 @@ std::string SectoredL2::stats_json() {
     << ",\"sector_misses\":" << smiss
     << ",\"mshr_merges\":" << merge << ",\"reservation_fails\":" << rf << ",\"writebacks\":" << wb
     << ",\"capacity_bytes\":" << cap << ",\"max_occupancy_bytes\":" << occ_max_ * atom_
+    << ",\"dirty_bytes\":" << dirty * atom_
     << ",\"requests\":" << req << ",\"bypassed\":" << byp << ",\"bypassed_reads\":" << byp - bypw
     << ",\"bypassed_writes\":" << bypw << ",\"fetches\":" << fetch
     << ",\"downstream_reads\":" << down_reads_ << ",\"downstream_writes\":" << down_writes_
@@ -235,7 +238,8 @@ std::string SectoredL2::stats_json() {
     const Slice& s = slices_[i];
     const l2::L2Policy& p = s.pol;
     o << (i ? "," : "") << "{\"accesses\":" << p.accesses << ",\"hits\":" << p.hits << ",\"misses\":" << p.misses
-      << ",\"line_misses\":" << p.line_misses << ",\"sector_misses\":" << p.sector_misses << ",\"mshr_merges\":" << p.mshr_merges
+      << ",\"line_misses\":" << p.line_misses << ",\"sector_misses\":" << p.sector_misses
+      << ",\"mshr_merges\":" << p.mshr_merges
       << ",\"reservation_fails\":" << p.reservation_fails << ",\"writebacks\":" << p.writebacks
       << ",\"requests\":" << s.requests << ",\"bypassed\":" << s.bypassed << ",\"read_bytes\":" << s.read_bytes
       << ",\"write_bytes\":" << s.write_bytes << ",\"max_occupancy_bytes\":" << p.max_occ * atom_ << "}";
