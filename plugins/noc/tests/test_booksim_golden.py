@@ -28,3 +28,13 @@ def test_both_saturate_between_015_and_020():
     """BookSim declares mesh88.icnt unstable at 0.2 (latency 612 and climbing) but not at 0.15."""
     res = run_sweep(str(CONFIGS / "mesh88.icnt"), "uniform", [0.15, 0.2], warmup_periods=1, sample_period=2000)
     assert res["saturation_rate"] == 0.2
+
+
+def test_transpose_saturation_throughput_matches_booksim():
+    """Transpose under DOR saturates early; BookSim 2 accepts 0.0840 flits/node/cycle at 0.1 offered
+    (its latency at 0.05: 34.12 cycles), same config with `traffic = transpose`, sample 5000."""
+    res = run_sweep(str(CONFIGS / "mesh88.icnt"), "transpose", [0.05, 0.1], warmup_periods=1, sample_period=5000)
+    low, high = res["points"]
+    assert abs(low["avg_packet_latency"] - 34.12) / 34.12 < 0.02
+    assert abs(high["accepted"] - 0.0840) / 0.0840 < 0.05
+    assert res["saturation_rate"] == 0.1

@@ -65,16 +65,16 @@ class BookSimNoc:
 
     def __init__(self, config: BookSimConfig, ctx: BuildContext):
         self.config = config
+        if config.freq_mhz <= 0:
+            raise ConfigError(f"noc.freq_mhz must be > 0, got {config.freq_mhz}")
+        if config.latency_cycles < 0:
+            raise ConfigError(f"noc.latency_cycles must be >= 0, got {config.latency_cycles}")
         vals = load_settings(config.config_path, config.params)
         what = (f"{ctx.num_cores} core(s) x {ctx.ports_per_core} port(s) + {ctx.num_channels} memory channel(s)")
         mapping = node_terminals(vals, ctx.num_nodes, what)
         queue = config.injection_queue_flits if config.injection_queue_flits >= 0 else vals["input_buffer_size"]
         params = make_params(vals, freq_mhz=config.freq_mhz, latency_cycles=config.latency_cycles,
                              node_terminal=mapping, inject_queue_flits=queue, anynet=vals.get("anynet"))
-        if config.freq_mhz <= 0:
-            raise ConfigError(f"noc.freq_mhz must be > 0, got {config.freq_mhz}")
-        if config.latency_cycles < 0:
-            raise ConfigError(f"noc.latency_cycles must be >= 0, got {config.latency_cycles}")
         try:
             cls = gbl().SplitNetwork if vals["subnets"] == 2 else gbl().BookSimNetwork
             self.cpp = cls(params)

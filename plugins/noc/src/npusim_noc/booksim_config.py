@@ -168,6 +168,8 @@ def resolve(raw: dict, source: str) -> dict:
                 "credit_delay"):
         if vals[key] < 0:
             raise ConfigError(f"{source}: {key} must be >= 0, got {vals[key]}")
+    if vals["num_vcs"] > 64:
+        raise ConfigError(f"{source}: num_vcs must be <= 64, got {vals['num_vcs']}")
     if vals["internal_speedup"] <= 0:
         raise ConfigError(f"{source}: internal_speedup must be > 0, got {vals['internal_speedup']}")
     if topo in ("mesh", "torus") and vals["k"] < 2:
