@@ -1,4 +1,6 @@
 """AccelSim / PyTorchSim cache strings: both reference strings load, every field decodes, bad fields are named."""
+from pathlib import Path
+
 import pytest
 
 from npusim.config import load_config
@@ -80,3 +82,17 @@ def test_both_strings_build_through_a_pytorchsim_flat_config():
         assert comps.cache.cpp.num_channels() == 16
         assert comps.cache.stats()["capacity_bytes"] == 16 * parse_cache_string(text).slice_bytes
         assert comps.cache.freq_mhz == 940  # L2 clocked with the core, as TOGSim's core_cycle does
+
+
+def test_cli_describe_and_plan(capsys):
+    from npusim.cli import main
+
+    assert main(["cache", "describe", PYTORCHSIM, "--channels", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "assoc                512" in out and "sector_bytes         32" in out and "65536 KiB for 16 slices" in out
+    assert main(["cache", "describe", "S:64:128:16,L:B:m:L:Y,A:192:4,32:0,32"]) == 2
+    err = capsys.readouterr().err
+    assert "field set_index_fn" in err and err.count("\n") == 1
+    plan = Path(__file__).resolve().parents[3] / "configs" / "cache" / "gemm_plan.py"
+    assert main(["cache", "plan", str(plan)]) == 0
+    assert capsys.readouterr().out.split() == ["arg1_1"]

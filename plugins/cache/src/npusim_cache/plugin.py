@@ -7,3 +7,10 @@ def npusim_register_cache(registry):
     from npusim_cache.sectored import SectoredCache, SectoredCacheConfig
 
     registry.register("sectored", SectoredCache, SectoredCacheConfig, SectoredCache.__doc__)
+
+
+@hookimpl
+def npusim_cli_commands(cli):
+    from npusim_cache.cli import cache
+
+    cli.add_command(cache)
