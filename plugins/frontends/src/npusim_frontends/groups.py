@@ -117,10 +117,42 @@ def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
         g = Group(kind, node, cshape=_cshape(node, kind))
         groups.append(g)
         owner[node] = g
+    groups = _split_escaping(groups, owner, passes)
     # Groups run at their last node; order them by that position.
     pos = {n: i for i, n in enumerate(gm.graph.nodes)}
     groups.sort(key=lambda g: pos[g.out])
     return groups
+
+
+def _split_escaping(groups: list[Group], owner: dict, passes: set[str]) -> list[Group]:
+    """Cut each chain after the first member whose value is needed outside the group (it becomes the
+    group's output); the nodes after the cut become groups of their own. Repeats until no value escapes."""
+    out = []
+    work = list(groups)
+    while work:
+        g = work.pop(0)
+        members = [g.anchor, *g.chain]
+        inside = set(members)
+        cut = next((i for i, m in enumerate(members[:-1]) if any(u not in inside for u in m.users)), None)
+        if cut is None:
+            out.append(g)
+            continue
+        g.chain = members[1:cut + 1]
+        rest = members[cut + 1:]
+        for n in rest:
+            del owner[n]
+        fresh: list[Group] = []
+        for n in rest:  # the cut-off nodes fuse among themselves again
+            kind = classify(n)
+            ng = _try_fuse(n, kind, owner, passes, allowed=fresh)
+            if ng is not None:
+                ng.chain.append(n)
+            else:
+                ng = Group(kind, n, cshape=_cshape(n, kind))
+                fresh.append(ng)
+            owner[n] = ng
+        work[:0] = [g, *fresh]  # re-check the shortened group and the new ones
+    return out
 
 
 def _cshape(node: fx.Node, kind: str) -> tuple:
@@ -131,15 +163,17 @@ def _cshape(node: fx.Node, kind: str) -> tuple:
     return shp
 
 
-def _try_fuse(node, kind, owner, passes):
-    """Group that `node` joins as an epilogue, or None."""
+def _try_fuse(node, kind, owner, passes, allowed=None):
+    """Group that `node` joins as an epilogue (one of `allowed` when given), or None."""
     if kind not in ("pointwise", "view"):
         return None
     if kind == "view" and not is_contiguous_reshape(node):
         return None
     for src in _tensor_inputs(node):
         g = owner.get(src)
-        if g is None or g.out is not src or len(src.users) != 1:
+        if g is None or (kind == "view" and (g.out is not src or len(src.users) != 1)):
+            continue
+        if g.kind not in ("gemm", "bmm", "conv", "pointwise") or (allowed is not None and g not in allowed):
             continue
         if g.kind in ("gemm", "bmm"):
             ok = "gemm_epilogue" in passes
