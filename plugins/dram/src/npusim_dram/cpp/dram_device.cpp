@@ -132,12 +132,22 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     if (!bk.active) { bk.active = 1; ch.active.push_back(x.bank); }
   }
   queued += nacc;
-  ch.next_decision = std::min(ch.next_decision, rerun ? decide(req.channel, A) : A);
+  if (rerun) {  // decided once for all arrivals of that cycle, at the start of the next run_channel
+    ch.rerun = A;
+    ch.next_decision = std::min(ch.next_decision, A + 1);
+  } else {
+    ch.next_decision = std::min(ch.next_decision, A);
+  }
   return true;
 }
 
 void DramDevice::run_channel(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
+  if (ch.rerun >= 0 && ch.rerun <= until_cycle) {
+    const int64_t r = ch.rerun;
+    ch.rerun = -1;
+    ch.next_decision = std::min(ch.next_decision, redecide(c, r));
+  }
   if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
   if (spec_.refresh != 2 && ch.nread + ch.nwrite == 0) {
     // Idle fast-forward: with no requests and all banks closed, refreshes repeat identically; skip
@@ -382,6 +392,35 @@ int64_t DramDevice::decide(int c, int64_t T) {
   if (have[0]) issue(c, T, best[0]);
   if (have[1]) issue(c, T, best[1]);
   return T + 1;
+}
+
+int64_t DramDevice::redecide(int c, int64_t T) {
+  // Cycle T was decided before these arrivals: every bank that could issue on a free bus then did, so only
+  // banks touched by the arrivals can add a command now (unless the write mode flips: then decide again).
+  Chan& ch = ch_[c];
+  const int old_mode = ch.write_mode;
+  update_mode(ch);
+  if (ch.write_mode != old_mode || spec_.scheduler == 1) return decide(c, T);
+  ch.st.decisions++;
+  const int wm = ch.write_mode;
+  Cand best[2];
+  bool have[2] = {false, false};
+  for (int32_t b : ch.touched) {
+    Bank& bk = ch.banks[b];
+    if (!bk.active || unit_blocked(ch, bk.unit, b, T) || !bank_cand(ch, b, wm)) continue;
+    const int64_t when = earliest(ch, bk.cand_cmd, b);
+    if (when > T) continue;
+    const bool col = bk.cand_cmd >= kRD && bk.cand_cmd <= kWRA;
+    const int slot = spec_.split_cmd_bus && col ? 1 : 0;
+    Cand& bst = best[slot];
+    if (!have[slot] || bk.cand_hit > bst.hit || (bk.cand_hit == bst.hit && bk.cand_seq < bst.seq)) {
+      bst = Cand{when, bk.cand_cmd, b, bk.cand_acc, bk.cand_hit, bk.cand_seq};
+      have[slot] = true;
+    }
+  }
+  if (have[0]) issue(c, T, best[0]);
+  if (have[1]) issue(c, T, best[1]);
+  return T + 1;  // the touched banks enter the readiness heap at the next full decision
 }
 
 void DramDevice::issue(int c, int64_t T, const Cand& k) {

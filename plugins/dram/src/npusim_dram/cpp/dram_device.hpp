@@ -85,6 +85,7 @@ class DramDevice : public MemoryDevice {
     int64_t nread = 0, nwrite = 0;  // queued accesses
     int64_t next_row = 0, next_col = 0;  // command-bus availability
     int64_t next_decision = 0;     // next cycle at which decide() must run
+    int64_t rerun = -1;            // an already-processed cycle that must be decided again (late arrivals)
     int write_mode = 0;
     ChanStats st;
   };
@@ -96,6 +97,7 @@ class DramDevice : public MemoryDevice {
 
   void run_channel(int c, int64_t until_cycle);
   int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
+  int64_t redecide(int c, int64_t T);  // cycle T again after late arrivals: only their banks can add commands
   void issue(int c, int64_t T, const Cand& k);
   bool bank_cand(Chan& ch, int32_t b, int write_mode);  // refresh the cached candidate; false if none
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
