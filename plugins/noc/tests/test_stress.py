@@ -12,6 +12,9 @@ NETWORKS = {
                        "wait_for_tail_credit": 1},
     "torus_3d": {"topology": "torus", "k": 3, "n": 3, "num_vcs": 2, "vc_buf_size": 1},
     "fly_3stage": {"topology": "fly", "k": 2, "n": 3, "num_vcs": 1, "vc_buf_size": 2},
+    # 4x speedups into one output channel: output backlogs reach past the event wheel's horizon
+    "crossbar_speedup": {"topology": "fly", "k": 4, "n": 1, "num_vcs": 16, "vc_buf_size": 16, "input_speedup": 4,
+                         "output_speedup": 4, "internal_speedup": 4.0},
 }
 
 

@@ -421,11 +421,11 @@ int64_t BookSimNetwork::earliest_work() const {
     best = std::min(best, t);
   }
   if (best == cycle_) return best;
-  if (wheel_events_ > 0) {
+  if (!far_.empty()) best = std::min(best, far_.begin()->first);
+  if (wheel_events_ > (int64_t)far_.size()) {  // events inside the wheel's horizon
     int64_t lim = std::min<int64_t>(best, cycle_ + wheel_mask_ + 1);
     for (int64_t t = cycle_; t < lim; ++t)
       if (!wheel_[t & wheel_mask_].empty()) return t;
-    if (!far_.empty()) best = std::min(best, far_.begin()->first);
   }
   return best;
 }
