@@ -29,6 +29,12 @@ Engine::Engine(EngineParams p, MemoryDevice* mem, Interconnect* noc, ComputeTimi
   part_of_core_.assign(p_.num_cores, 0);
   mem_wait_.resize(nchan_);
   resp_wait_.resize(nchan_);
+  // Request ids are sequential and at most cores*engines*max_outstanding are in flight, so a ring
+  // indexed by id (4x that bound, power of two) maps a response back to its DMA instruction.
+  int64_t bound = 4LL * p_.num_cores * p_.dma_engines * p_.dma_max_outstanding, size = 1024;
+  while (size < bound) size <<= 1;
+  txn_owner_.assign(size, -1);
+  owner_mask_ = size - 1;
 }
 
 int Engine::add_kernel(const std::string& name, const std::vector<int64_t>& nodes, const std::vector<int64_t>& dims,
@@ -467,7 +473,7 @@ void Engine::dma_pump(int c, int e) {
         return;
       }
       req_seq_++;
-      txn_owner_[r.id] = slot;
+      txn_owner_[r.id & owner_mask_] = slot;
       if (de.outstanding++ == 0) de.active_since = now_;
       in->txn_left++;
       used += len;
@@ -495,10 +501,10 @@ void Engine::dma_pump(int c, int e) {
 }
 
 void Engine::txn_done(const MemRequest& r) {
-  auto it = txn_owner_.find(r.id);
-  if (it == txn_owner_.end()) return;
-  int64_t slot = it->second;
-  txn_owner_.erase(it);
+  int64_t& owner = txn_owner_[r.id & owner_mask_];
+  if (owner < 0) return;
+  int64_t slot = owner;
+  owner = -1;
   Inst& in = pool_[slot];
   Core& core = cores_[in.core];
   DmaEngine& de = core.dma[in.unit];
@@ -630,20 +636,20 @@ Tick Engine::run(Tick until) {
       pk.is_response = 1;
       pk.req = m.req;
       auto& rq = resp_wait_[m.req.channel];
-      if (!rq.empty() || !noc_->try_send(pk, now_)) rq.push_back(pk);
+      if (!rq.empty() || !noc_->try_send(pk, now_)) { rq.push_back(pk); waiting_++; }
     }
     for (auto& d : deliv_) {
       if (d.pkt.is_response) { txn_done(d.pkt.req); continue; }
       auto& wq = mem_wait_[d.pkt.req.channel];
       MemRequest r = d.pkt.req;
       r.issue = now_;
-      if (!wq.empty() || !mem_->try_send(r, now_)) wq.push_back(r);
+      if (!wq.empty() || !mem_->try_send(r, now_)) { wq.push_back(r); waiting_++; }
     }
-    for (int ch = 0; ch < nchan_; ++ch) {
+    for (int ch = 0; ch < nchan_ && waiting_ > 0; ++ch) {
       auto& wq = mem_wait_[ch];
-      while (!wq.empty() && mem_->try_send(wq.front(), now_)) wq.pop_front();
+      while (!wq.empty() && mem_->try_send(wq.front(), now_)) { wq.pop_front(); waiting_--; }
       auto& rq = resp_wait_[ch];
-      while (!rq.empty() && noc_->try_send(rq.front(), now_)) rq.pop_front();
+      while (!rq.empty() && noc_->try_send(rq.front(), now_)) { rq.pop_front(); waiting_--; }
     }
     if (!blocked_dma_.empty()) {
       std::vector<int> b;
@@ -655,8 +661,7 @@ Tick Engine::run(Tick until) {
       pq_.pop();
       handle(e);
     }
-    bool waiting = !blocked_dma_.empty();
-    for (int ch = 0; ch < nchan_ && !waiting; ++ch) waiting = !mem_wait_[ch].empty() || !resp_wait_[ch].empty();
+    bool waiting = !blocked_dma_.empty() || waiting_ > 0;
     if (waiting && pq_.empty() && noc_->next_event() == kNever && mem_->next_event() == kNever)
       error_ = "memory path deadlock: requests refused by an idle component";
   }
