@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hypothesis import strategies as st
+
 from npusim_cache.accelsim import CacheGeometry
 
+LINE = 128  # line size of the generated cache strings [bytes]
 HIT, MSHR_MERGE, MISS, SECTOR_MISS, RESERVATION_FAIL = range(5)
 DONE_NOW, DONE_ON_FILL, DONE_ON_ACK = range(3)
 FETCH, WRITE_BACK, POSTED_WRITE, FORWARD = range(4)
@@ -229,3 +232,21 @@ class ReferenceSlice:
         sec = (addr % self.g.line_bytes) // self.atom
         st = line.state[sec]
         return {"I": 0, "R": 1, "V": 2}.get(st, 3 if line.readable[sec] else 4)
+
+
+@st.composite
+def cache_strings(draw):
+    """Small AccelSim/PyTorchSim strings covering every policy letter the model implements."""
+    ctype = draw(st.sampled_from("SN"))
+    sets = draw(st.sampled_from([1, 2, 4, 8, 16]))
+    assoc = draw(st.sampled_from([1, 2, 3, 4, 8]))
+    sector = draw(st.sampled_from([None, 32, 64]))
+    rep = draw(st.sampled_from("LF"))
+    wp = draw(st.sampled_from("BTEL"))
+    alloc = draw(st.sampled_from("mfs"))
+    walloc = draw(st.sampled_from("NWFL" if wp == "B" else "NW"))
+    sif = draw(st.sampled_from(["", ":L", ":X", ":P"]))
+    entries = draw(st.integers(1, 6))
+    merge = draw(st.integers(1, 3))
+    mid = f",{sector}" if sector else ""
+    return f"{ctype}:{sets}:{LINE}:{assoc}{mid},{rep}:{wp}:{alloc}:{walloc}{sif},A:{entries}:{merge},8:0,32"

@@ -6,28 +6,9 @@ from hypothesis import strategies as st
 
 from npusim_cache.accelsim import parse_cache_string
 from npusim_cache.sectored import functional_policy
-from l2_reference_model import FETCH, MISS, ReferenceSlice
+from l2_reference_model import FETCH, LINE, MISS, ReferenceSlice, cache_strings
 
-LINE = 128
 STATS = ("accesses", "hits", "misses", "line_misses", "sector_misses", "mshr_merges", "reservation_fails", "writebacks")
-
-
-@st.composite
-def cache_strings(draw):
-    """Small AccelSim/PyTorchSim strings covering every policy letter the model implements."""
-    ctype = draw(st.sampled_from("SN"))
-    sets = draw(st.sampled_from([1, 2, 4, 8, 16]))
-    assoc = draw(st.sampled_from([1, 2, 3, 4]))
-    sector = draw(st.sampled_from([None, 32, 64]))
-    rep = draw(st.sampled_from("LF"))
-    wp = draw(st.sampled_from("BTEL"))
-    alloc = draw(st.sampled_from("mfs"))
-    walloc = draw(st.sampled_from("NWFL" if wp == "B" else "NW"))
-    sif = draw(st.sampled_from(["", ":L", ":X", ":P"]))
-    entries = draw(st.integers(1, 6))
-    merge = draw(st.integers(1, 3))
-    mid = f",{sector}" if sector else ""
-    return f"{ctype}:{sets}:{LINE}:{assoc}{mid},{rep}:{wp}:{alloc}:{walloc}{sif},A:{entries}:{merge},8:0,32"
 
 
 ops = st.lists(st.tuples(st.sampled_from(["acc", "acc", "acc", "fill", "fill"]),

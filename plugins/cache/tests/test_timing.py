@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from npusim.testing import build_component
 from npusim.testing.drive import drive_memory, make_request
 from npusim.testing.strategies import memory_streams
+from npusim_cache.accelsim import parse_cache_string
+from l2_reference_model import FETCH, LINE, RESERVATION_FAIL, ReferenceSlice, cache_strings
 
 ACCELSIM_3070 = "S:64:128:16,L:B:m:L:P,A:192:4,32:0,32"
 PERIOD = 1000  # small-8x8: 1000 MHz core clock -> the L2 clock [ps]
@@ -168,3 +170,43 @@ def test_invariants_over_cache_strings(text, data):
     assert s["misses"] == s["line_misses"] + s["sector_misses"] + s["mshr_merges"]
     assert 0 <= s["max_occupancy_bytes"] <= s["capacity_bytes"]
     assert drive_memory(make_l2(text, input_queue_size=2).cpp, reqs) == out
+
+
+@settings(max_examples=40)
+@given(text=cache_strings(), stream=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 3),
+                                                      st.sampled_from([8, 32, 64, 128]), st.booleans()),
+                                            min_size=1, max_size=40))
+def test_serial_timing_matches_reference(text, stream):
+    """Requests spaced so each finishes (fills included) before the next: the timing shell's sector split,
+    fills and write-backs must leave the same counters as the reference model with immediate fills."""
+    geom = parse_cache_string(text)
+    comp = make_l2(text)
+    reqs, now = [], 0
+    for i, (line, sec, nbytes, write) in enumerate(stream):
+        addr = line * LINE + (sec * 32) % LINE
+        nbytes = min(nbytes, LINE - addr % LINE)
+        reqs.append((i * 10**6, 0, addr, nbytes, write))
+    drive_memory(comp.cpp, reqs)
+    ref = ReferenceSlice(geom)
+    for _, _, addr, nbytes, write in reqs:
+        a, end, fetches = addr, addr + nbytes, []
+        while a < end:
+            b = min(end, (a // geom.atom_bytes + 1) * geom.atom_bytes)
+            now += 1
+            outcome, _, out = ref.access(a, write, b - a, 32, now, 0)
+            if outcome == RESERVATION_FAIL:  # the slice stalls until the oldest fetch returns, then retries
+                assert fetches, "reservation fail with nothing in flight"
+                now += 1
+                ref.fill(fetches.pop(0), now)
+                ref.stats["reservation_fails"] -= 1
+                continue
+            fetches += [x[0] for x in out if x[3] == FETCH]
+            a = b
+        for f in fetches:
+            now += 1
+            ref.fill(f, now)
+    s = comp.stats()["slices"][0]
+    for key in ("accesses", "hits", "misses", "line_misses", "sector_misses", "mshr_merges", "writebacks"):
+        assert s[key] == ref.stats[key], key
+    fails = comp.stats()["reservation_fails"]
+    assert fails == 0 or geom.mshr_entries < geom.sectors_per_line
