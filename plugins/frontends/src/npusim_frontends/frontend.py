@@ -67,15 +67,15 @@ def compile(model, config=None, *, functional: bool | None = None, fusion=None, 
     return Compiled(model, session, **compile_kwargs)
 
 
-def merge_results(session, calls: list, plugins=None):
+def merge_results(session, calls: list, plugins=None, trace: bool = False):
     """One SimResult for a whole program: all graph calls' kernels simulated in order on one machine."""
     from npusim_frontends import simulate
 
-    if len(calls) == 1:
+    if len(calls) == 1 and not trace:
         return calls[0]
     graphs = {r.extra["graph"]: g for g in session.graphs for r in calls if r.extra["graph"] == g.tag}
     kernels = [k for r in calls for k in graphs[r.extra["graph"]].kernels]
-    res = simulate.run(kernels, session.machine, plugins)
+    res = simulate.run(kernels, session.machine, plugins, trace=trace)
     checks = [r.extra["functional_check"] for r in calls]
     status = ("off" if all(c["status"] == "off" for c in checks) else
               "failed" if any(c["status"] == "failed" for c in checks) else "passed")
@@ -93,7 +93,7 @@ def run_workload(spec: str, machine, plugins=None, trace: bool = False, progress
     """Build workload `spec` (zoo name or micro-benchmark), compile and run it once; its SimResult.
 
     The result's extra carries functional_check, untimed_ops and frontend timings (compile / map+simulate /
-    functional seconds). `trace` is accepted for CLI parity (the driver records traces when asked).
+    functional seconds). With `trace`, the whole program is simulated once more with tracing on.
     """
     import torch
 
@@ -116,7 +116,7 @@ def run_workload(spec: str, machine, plugins=None, trace: bool = False, progress
         from npusim.errors import WorkloadError
 
         raise WorkloadError(f"workload {spec!r}: torch.compile captured no graph")
-    res = merge_results(session, session.results, plugins)
+    res = merge_results(session, session.results, plugins, trace=trace)
     res.extra["frontend_seconds"] = {"build": round(build_s, 3), "trace_compile": round(
         total - session.timings["map_simulate_s"] - session.timings["functional_s"], 3),
         "lower": round(session.timings["compile_s"], 3), "map_simulate": round(session.timings["map_simulate_s"], 3),

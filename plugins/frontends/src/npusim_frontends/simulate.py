@@ -43,7 +43,7 @@ def map_only(kernels: list[KernelSpec], machine, plugins=None) -> MappingOnlyRes
     return res
 
 
-def run(kernels: list[KernelSpec], machine, plugins=None):
+def run(kernels: list[KernelSpec], machine, plugins=None, trace: bool = False):
     """SimResult of `kernels` on `machine` (npusim.driver.run_kernels), or mappings only with timing off."""
     if not machine.sim.timing:
         return map_only(kernels, machine, plugins)
@@ -52,4 +52,4 @@ def run(kernels: list[KernelSpec], machine, plugins=None):
     except ImportError as exc:
         raise NpusimError(f"timing simulation needs npusim.driver.run_kernels ({exc}); "
                           "set sim.timing = false for a functional-only run") from None
-    return run_kernels(kernels, machine, plugins=plugins)
+    return run_kernels(kernels, machine, plugins=plugins, trace=trace)
