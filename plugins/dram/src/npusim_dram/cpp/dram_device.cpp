@@ -9,6 +9,7 @@ namespace npusim {
 
 namespace {
 constexpr int64_t kFar = INT64_MAX / 4;  // "no decision pending" in cycles
+constexpr int64_t kNearCycles = 8;       // banks legal within this many cycles stay in the ready list
 int log2i(int64_t v) { int b = 0; while ((int64_t(1) << b) < v) ++b; return b; }
 inline void upd(int64_t& slot, int64_t v) { if (v > slot) slot = v; }
 inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits) - 1); a >>= bits; return v; }
@@ -376,14 +377,18 @@ int64_t DramDevice::decide(int c, int64_t T) {
       const HeapEnt e = ch.ready[i];
       Bank& bk = ch.banks[e.bank];
       if (e.ver != bk.ver) continue;  // touched since: a fresh entry exists
-      if (unit_blocked(ch, bk.unit, e.bank, T)) { ch.ready[keep++] = e; continue; }
+      if (unit_blocked(ch, bk.unit, e.bank, T)) { ch.ready[keep++] = e; next = std::min(next, T + 1); continue; }
       const int64_t when = earliest(ch, bk.cand_cmd, e.bank);
-      if (when > T) { heap_push(ch, when, e.bank); continue; }
+      if (when > T) {
+        // legal within a few cycles (bus / tCCD / tRRD spacing): stay in the ready list, saving heap traffic
+        if (when - T <= kNearCycles) { ch.ready[keep++] = e; next = std::min(next, when); }
+        else heap_push(ch, when, e.bank);
+        continue;
+      }
       ch.ready[keep++] = e;
       consider(Cand{when, bk.cand_cmd, e.bank, bk.cand_acc, bk.cand_hit, bk.cand_seq});
     }
     ch.ready.resize(keep);
-    if (keep) next = std::min(next, T + 1);
     if (!ch.heap.empty()) next = std::min(next, ch.heap.front().when);
   }
   if (!have[0] && !have[1]) return std::max(next, T + 1);
