@@ -158,6 +158,7 @@ STRINGS = [ACCELSIM_3070,
 
 
 @pytest.mark.parametrize("text", STRINGS)
+@settings(max_examples=12)
 @given(data=st.data())
 def test_invariants_over_cache_strings(text, data):
     reqs = data.draw(memory_streams(4, line=32))
