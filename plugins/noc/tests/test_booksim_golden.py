@@ -38,3 +38,21 @@ def test_transpose_saturation_throughput_matches_booksim():
     assert abs(low["avg_packet_latency"] - 34.12) / 34.12 < 0.02
     assert abs(high["accepted"] - 0.0840) / 0.0840 < 0.05
     assert res["saturation_rate"] == 0.1
+
+
+FLY_BOOKSIM = {  # fly_c16_m16.icnt (gpgpu-sim-only keys removed for BookSim), sample 3000: latency, accepted
+    0.2: (5.15, 0.1974),
+    0.3: (5.31, 0.2984),
+    0.4: (5.68, 0.3970),
+    0.5: (6.80, 0.4979),
+}
+
+
+def test_pytorchsim_crossbar_matches_booksim():
+    """32-port crossbar with internal_speedup 2, islip, 256-flit buffers: latency within 3% of BookSim 2."""
+    res = run_sweep(str(CONFIGS / "fly_c16_m16.icnt"), "uniform", sorted(FLY_BOOKSIM), warmup_periods=1,
+                    sample_period=3000)
+    for p in res["points"]:
+        lat, acc = FLY_BOOKSIM[p["offered"]]
+        assert abs(p["avg_packet_latency"] - lat) / lat < 0.03, p
+        assert abs(p["accepted"] - acc) / acc < 0.03, p

@@ -9,7 +9,8 @@ namespace npusim {
 static constexpr int kInfCredits = 1 << 30;  // terminals always accept ejected flits (BookSim sinks)
 
 BookSimNetwork::BookSimNetwork(const NocParams& p)
-    : p_(p), topo_(p), V_(p.num_vcs), B_(p.vc_buf_size), period_(period_ps(p.freq_mhz)) {
+    : p_(p), topo_(p), V_(p.num_vcs), B_(p.vc_buf_size), S_((int)std::ceil(p.internal_speedup)),
+      period_(period_ps(p.freq_mhz)) {
   auto bad = [](const std::string& m) { throw std::invalid_argument(m); };
   if (V_ < 1 || V_ > 64) bad("num_vcs must be in 1..64");
   if (B_ < 1) bad("vc_buf_size must be >= 1");
@@ -124,7 +125,7 @@ void BookSimNetwork::front_changed(int r, int iv, int64_t when) {
     v.out_port = rt.port;
     v.vc_lo = rt.vc_lo;
     v.vc_hi = rt.vc_hi;
-    v.ready = when + p_.routing_delay;
+    v.ready = stage_done(when, p_.routing_delay);
   } else if (v.ready < when) {
     v.ready = when;
   }
@@ -178,8 +179,9 @@ void BookSimNetwork::process_events() {
         }
         if (v.count == 1) {
           R.busy[e.b] |= 1ULL << e.c;
-          front_changed(e.a, iv, cycle_);
-          if (v.ready < R.wake) R.wake = v.ready;
+          front_changed(e.a, iv, cycle_ * S_);
+          int64_t w = std::max(cycle_, v.ready / S_);
+          if (w < R.wake) R.wake = w;
         }
         break;
       }
@@ -261,16 +263,36 @@ void BookSimNetwork::run_sources() {
   active_sources_.resize(keep);
 }
 
+// Internal steps (BookSim Router::Evaluate): internal_speedup steps per cycle, accumulated like BookSim's
+// _partial_internal_cycles; each step routes, allocates VCs and the switch once.
 void BookSimNetwork::run_router(int r) {
   Router& R = routers_[r];
   const int64_t c = cycle_;
   if (R.wake > c) return;  // every buffered flit is still in a routing/allocation delay
+  R.sa_credit += p_.internal_speedup;
+  int steps = (int)R.sa_credit;
+  R.sa_credit -= steps;
+  if (steps > S_) steps = S_;
+  if (steps == 0) {
+    R.wake = c + 1;
+    return;
+  }
+  bool again = false;
+  int64_t wake_u = kNever;
+  for (int s = 0; s < steps; ++s) router_step(r, c * S_ + s, again, wake_u);
+  R.wake = again ? c + 1 : (wake_u == kNever ? kNever : std::max(c + 1, wake_u / S_));
+}
+
+// One internal step at substep u (cycle u / S_). `again`/`wake_u` report, for the VCs still holding flits
+// after the step, whether one must retry next step (lost an allocation, no credit) or its ready substep.
+void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u) {
+  Router& R = routers_[r];
   const int isp = p_.input_speedup, osp = p_.output_speedup;
-  int64_t wake = kNever;  // earliest cycle a VC not served this cycle can act again
-  bool again = false;     // some VC lost an allocation or lacks a credit: retry next cycle
+  again = false;
+  wake_u = kNever;
   // One pass over the VCs holding flits, each port visited round-robin from the VC after its last switch
-  // grant (among VCs of a port that request the same output, the first visited wins the allocator's tie):
-  // heads with a route request VCs, VCs owning an output VC with a credit request the switch.
+  // grant (among VCs of a port that request the same output the first visited wins the allocator's tie):
+  // heads with a route request output VCs, VCs owning an output VC with a credit request the switch.
   reqs_.clear();
   sreqs_.clear();
   int va_requesters = 0;
@@ -283,8 +305,8 @@ void BookSimNetwork::run_router(int r) {
       for (; part; part &= part - 1) {
         int vc = __builtin_ctzll(part), iv = port * V_ + vc;
         InVC& v = R.in[iv];
-        if (v.ready > c) {
-          if (v.ready < wake) wake = v.ready;
+        if (v.ready > u) {
+          if (v.ready < wake_u) wake_u = v.ready;
           continue;
         }
         if (v.state == 1) {
@@ -313,9 +335,9 @@ void BookSimNetwork::run_router(int r) {
       v.out_vc = q.out % V_;
       R.out[q.out].owner = iv;
       v.state = 2;
-      v.ready = c + p_.vc_alloc_delay;
-      if (v.ready > c) {
-        if (v.ready < wake) wake = v.ready;
+      v.ready = stage_done(u, p_.vc_alloc_delay);
+      if (v.ready > u) {
+        if (v.ready < wake_u) wake_u = v.ready;
       } else if (R.out[q.out].credits > 0) {  // zero VC-allocation delay: bid for the switch now
         int port = iv / V_;
         sreqs_.push_back(AllocRequest{port * isp + (iv % V_) % isp, v.out_port * osp + port % osp, iv});
@@ -324,72 +346,56 @@ void BookSimNetwork::run_router(int r) {
       }
     }
   }
-  // switch allocation: internal_speedup rounds per cycle
-  R.sa_credit += p_.internal_speedup;
-  int rounds = (int)R.sa_credit;
-  R.sa_credit -= rounds;
-  if (rounds == 0 && !sreqs_.empty()) again = true;
+  if (sreqs_.empty()) return;
+  // switch allocation and traversal
   const RouterPorts& ports = topo_.router(r);
-  for (int round = 0; round < rounds && !sreqs_.empty(); ++round) {
-    if (round > 0) {  // later rounds: VCs served in earlier rounds wait for the next cycle
-      sreqs_.clear();
-      for (int port = 0; port < R.P; ++port)
-        for (uint64_t m = R.busy[port]; m; m &= m - 1) {
-          int vc = __builtin_ctzll(m), iv = port * V_ + vc;
-          InVC& v = R.in[iv];
-          if (v.state == 2 && v.ready <= c && R.out[v.out_port * V_ + v.out_vc].credits > 0)
-            sreqs_.push_back(AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv});
-        }
-      if (sreqs_.empty()) break;
+  R.sa.allocate(sreqs_, grants_);
+  if (grants_.size() < sreqs_.size()) again = true;
+  for (int g : grants_) {
+    int iv = sreqs_[g].tag, port = iv / V_, vc = iv % V_;
+    InVC& v = R.in[iv];
+    Flit f = R.buf[(size_t)iv * B_ + v.head];
+    v.head = v.head + 1 == B_ ? 0 : v.head + 1;
+    --v.count;
+    --R.flits;
+    R.vc_ptr[port] = vc + 1 == V_ ? 0 : vc + 1;
+    int op = v.out_port;
+    OutVC& o = R.out[op * V_ + v.out_vc];
+    --o.credits;
+    // the flit leaves the input buffer when switch allocation completes: its credit goes upstream
+    int64_t sa_done = stage_done(u, p_.sw_alloc_delay), st_done = stage_done(sa_done, p_.st_final_delay);
+    const PortLink& up = ports.in[port];
+    int64_t credit_at = (sa_done - 1) / S_ + 1 + p_.credit_delay + up.latency;
+    if (up.kind == kRouterPort) schedule(credit_at, Ev{kCredit, up.peer, up.peer_port, vc, f});
+    else schedule(credit_at, Ev{kSrcCredit, up.peer, 0, vc, f});
+    // after traversal the output channel takes one flit per cycle
+    int64_t depart = std::max((st_done - 1) / S_ + 1, R.port_free[op]);
+    R.port_free[op] = depart + 1;
+    ++R.xbar_flits[port];
+    const PortLink& dn = ports.out[op];
+    if (dn.kind == kRouterPort) {
+      ++R.link_flits[op];
+      if (f.head) ++pkts_[f.pkt].hops;
+      schedule(depart + dn.latency, Ev{kFlitArrive, dn.peer, dn.peer_port, v.out_vc, f});
+    } else {
+      // the destination reads its ejection channel one cycle after the flit arrives: BookSim 2
+      // retires flits at the start of the next _Step, so its zero-load latency is H*(pipeline+1)+F+1
+      schedule(depart + dn.latency + 1, Ev{kEject, dn.peer, 0, 0, f});
     }
-    R.sa.allocate(sreqs_, grants_);
-    if (grants_.size() < sreqs_.size()) again = true;
-    for (int g : grants_) {
-      int iv = sreqs_[g].tag, port = iv / V_, vc = iv % V_;
-      InVC& v = R.in[iv];
-      Flit f = R.buf[(size_t)iv * B_ + v.head];
-      v.head = v.head + 1 == B_ ? 0 : v.head + 1;
-      --v.count;
-      --R.flits;
-      R.vc_ptr[port] = vc + 1 == V_ ? 0 : vc + 1;
-      int op = v.out_port;
-      OutVC& o = R.out[op * V_ + v.out_vc];
-      --o.credits;
-      // the flit leaves the input buffer after switch allocation: its credit goes upstream
-      const PortLink& up = ports.in[port];
-      int64_t credit_at = c + p_.sw_alloc_delay + p_.credit_delay + up.latency;
-      if (up.kind == kRouterPort) schedule(credit_at, Ev{kCredit, up.peer, up.peer_port, vc, f});
-      else schedule(credit_at, Ev{kSrcCredit, up.peer, 0, vc, f});
-      // switch traversal, then the output channel (one flit per cycle)
-      int64_t depart = std::max(c + p_.sw_alloc_delay + p_.st_final_delay, R.port_free[op]);
-      R.port_free[op] = depart + 1;
-      ++R.xbar_flits[port];
-      const PortLink& dn = ports.out[op];
-      if (dn.kind == kRouterPort) {
-        ++R.link_flits[op];
-        if (f.head) ++pkts_[f.pkt].hops;
-        schedule(depart + dn.latency, Ev{kFlitArrive, dn.peer, dn.peer_port, v.out_vc, f});
-      } else {
-        // the destination reads its ejection channel one cycle after the flit arrives: BookSim 2
-        // retires flits at the start of the next _Step, so its zero-load latency is H*(pipeline+1)+F+1
-        schedule(depart + dn.latency + 1, Ev{kEject, dn.peer, 0, 0, f});
-      }
-      if (f.tail) {
-        if (p_.wait_for_tail_credit && dn.kind == kRouterPort) o.tail_pending = true;
-        else o.owner = -1;
-      }
-      if (v.count > 0) {
-        if (f.tail) front_changed(r, iv, c + 1);
-        else v.ready = c + 1;
-        if (v.ready < wake) wake = v.ready;
-      } else {
-        R.busy[port] &= ~(1ULL << vc);
-        if (f.tail) v.state = 0;
-        else v.ready = c + 1;
-      }
+    if (f.tail) {
+      if (p_.wait_for_tail_credit && dn.kind == kRouterPort) o.tail_pending = true;
+      else o.owner = -1;
+    }
+    if (v.count > 0) {
+      if (f.tail) front_changed(r, iv, u + 1);
+      else v.ready = u + 1;
+      if (v.ready < wake_u) wake_u = v.ready;
+    } else {
+      R.busy[port] &= ~(1ULL << vc);
+      if (f.tail) v.state = 0;
+      else v.ready = u + 1;
     }
   }
-  R.wake = again ? c + 1 : wake;
 }
 
 void BookSimNetwork::step_cycle() {
@@ -456,29 +462,37 @@ Tick BookSimNetwork::next_event() {
   return t;
 }
 
+// Cycle a flit that reaches an idle router at cycle `a` arrives on the far side of its output channel
+// (latency `lat`): routing, VC allocation, switch allocation and traversal in internal steps.
+int64_t BookSimNetwork::router_transit(int64_t a, int lat) const {
+  int64_t u = stage_done(a * S_, p_.routing_delay);
+  u = stage_done(u, p_.vc_alloc_delay);
+  u = stage_done(stage_done(u, p_.sw_alloc_delay), p_.st_final_delay);
+  return (u - 1) / S_ + 1 + lat;
+}
+
 double BookSimNetwork::min_latency_ps() {
-  // injection channel + the routers of the shortest path (1 router; n stages for a butterfly) + ejection channel
+  // shortest path: injection channel, 1 router (n stages for a butterfly), ejection channel, terminal read
   int routers = p_.topology == kFly ? p_.n : 1;
-  int64_t pipe = p_.routing_delay + p_.vc_alloc_delay + p_.sw_alloc_delay + p_.st_final_delay;
-  int64_t cyc = 2 * p_.channel_latency + 1 + routers * pipe + (routers - 1) * p_.channel_latency + p_.latency_cycles;
-  return (double)(cyc * period_);
+  int64_t t = p_.channel_latency;
+  for (int i = 0; i < routers; ++i) t = router_transit(t, p_.channel_latency);
+  return (double)((t + 1 + p_.latency_cycles) * period_);
 }
 
 int64_t BookSimNetwork::zero_load_cycles(int src, int dst, int flits) const {
   auto at = topo_.inject_at(src);
   int r = at.first, ip = at.second, vc = 0;
-  int64_t lat = topo_.router(r).in[ip].latency;
-  const int64_t pipe = p_.routing_delay + p_.vc_alloc_delay + p_.sw_alloc_delay + p_.st_final_delay;
+  int64_t t = topo_.router(r).in[ip].latency;
   for (int guard = 0; guard < 1 << 20; ++guard) {
     Route rt = topo_.route(r, ip, vc, dst);
     const PortLink& l = topo_.router(r).out[rt.port];
-    lat += pipe + l.latency;
+    t = router_transit(t, l.latency);
     if (l.kind != kRouterPort) break;
     vc = rt.vc_lo;
     ip = l.peer_port;
     r = l.peer;
   }
-  return lat + 1 + (flits < 1 ? 0 : flits - 1) + p_.latency_cycles;  // +1: terminal reads the ejection channel
+  return t + 1 + (flits < 1 ? 0 : flits - 1) + p_.latency_cycles;  // +1: terminal reads the ejection channel
 }
 
 void BookSimNetwork::reset_stats() {

@@ -2,6 +2,7 @@
 // credit flow control, multi-flit packets; implements npusim::Interconnect. Only routers holding flits and
 // sources holding packets are stepped; with nothing in flight the clock jumps to the next event.
 #pragma once
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -79,7 +80,7 @@ class BookSimNetwork : public Interconnect {
     int flits = 0;            // flits buffered in this router
     bool active = false;
     Allocator va, sa;
-    double sa_credit = 0;     // internal-speedup accumulator
+    double sa_credit = 0;     // internal-speedup accumulator (BookSim _partial_internal_cycles)
   };
   struct Source {
     std::deque<int> q;        // packets waiting
@@ -99,13 +100,20 @@ class BookSimNetwork : public Interconnect {
   void process_events();
   void run_sources();
   void run_router(int r);
+  void router_step(int r, int64_t u, bool& again, int64_t& wake_u);
+  int64_t router_transit(int64_t a, int lat) const;
+  // Substep at which the stage after a `d`-step stage started at substep u may act: BookSim counts stage
+  // delays in cycles (time = now + d - 1) and finishes a stage within the internal step that reaches it.
+  int64_t stage_done(int64_t u, int d) const {
+    return d == 0 ? u : std::max(u, (u / S_ + d - 1) * S_) + 1;
+  }
   void front_changed(int r, int iv, int64_t when);
   int64_t earliest_work() const;
   void deliver(int pkt, int64_t when);
 
   NocParams p_;
   Topology topo_;
-  int V_, B_;
+  int V_, B_, S_;  // VCs, flits per VC buffer, internal steps per cycle (ceil of internal_speedup)
   Tick period_;
   int64_t cycle_ = 0;
   std::vector<Router> routers_;
