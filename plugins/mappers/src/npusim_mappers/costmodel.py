@@ -52,7 +52,7 @@ class PyScaleSim:
 class CostModel:
     """cycles(kernel, mapping) estimate for one machine; timing call results are memoized."""
 
-    def __init__(self, machine, timing=None, dram_efficiency: float = 0.6):
+    def __init__(self, machine, timing=None, dram_efficiency: float = 0.9):
         self.machine = machine
         self.spad = machine.core.spad_bytes
         core = machine.core
@@ -121,26 +121,26 @@ class CostModel:
         else:
             parts = self._vector_parts(kernel, tiles, lane_axis, lane_stride)
         compute, vec, dma_bytes, n_outer, first_bytes, out_bytes = parts
+        store_bytes = out_bytes * n_outer  # border tiles are smaller: a slight overestimate
+        load_bytes = max(0.0, dma_bytes - store_bytes)
         per_core = math.ceil(n_outer / self.cores)
-        share = per_core / n_outer
-        # Iterations in flight are bounded by how many step footprints the scratchpad holds: one is
-        # loading while the others compute. An accumulation chain (one output tile) stays on one array
-        # and issue is in order, so arrays only work in parallel when chains are one step long.
-        total, _ = geo.footprint(kernel, tiles, self.lanes, lane_axis, lane_stride)
-        slots = self.spad // max(1, total)
-        # The output tile stays allocated over its accumulation chain, so overlap needs >= 3 slots
-        # (measured on the npusim engine: 2-slot GEMM tilings run load -> compute -> store serially).
-        double_buffer = slots >= 3
-        ext = geo.extents(kernel)
-        chain = math.prod(-(-ext[d] // tiles[d]) for d in geo.outer_accum(kernel)[1])
-        par = max(1, min(self.arrays, per_core, slots - 2)) if chain == 1 else 1
-        comp_core = compute * share / par + vec * share
-        dma = max(dma_bytes / self.bytes_per_cycle, dma_bytes * share / self.dma_issue)
-        fill = self.latency + first_bytes / self.bytes_per_cycle  # first tile's loads, nothing to overlap
-        drain = self.latency + out_bytes / self.bytes_per_cycle   # last tile's store
-        if double_buffer:
-            return fill + max(comp_core, dma - (first_bytes + out_bytes) / self.bytes_per_cycle) + drain
-        return fill + comp_core + dma + drain + self.latency * per_core
+        bw = self.bytes_per_cycle / max(1, min(self.cores, n_outer))  # cores share the DRAM
+        # Engine behaviour (npusim engine.cpp): only loads hold scratchpad; issue is in order and each
+        # DMA queue is FIFO, so a tile's store (waiting for its GEMMs) holds back the next tile's loads.
+        # Loads therefore overlap compute only inside one output tile's accumulation chain, and output
+        # tiles (chains) run one after another.
+        eb = geo.dtype_bytes(kernel)
+        step_loads = sum(r * c for r, c in geo.buffers(kernel, tiles)[:-1]) * eb
+        overlap = self.spad // max(1, step_loads) >= 2
+        comp_tile = (compute + vec) / n_outer
+        load_tile = load_bytes / n_outer / bw
+        first = min(first_bytes / bw, load_tile)
+        store = out_bytes / bw
+        if overlap:
+            tile = first + max(comp_tile, load_tile - first) + store + 2 * self.latency
+        else:
+            tile = load_tile + comp_tile + store + 2 * self.latency
+        return per_core * tile
 
     def _epilogue(self, kernel, elems_combos, eb):
         return sum(c * self.vec_occ(op, e, eb) for e, c in elems_combos for op in kernel.epilogue)
@@ -176,7 +176,11 @@ class CostModel:
             per_o = [(o, co, nKH * nKW * t["KH"] * t["KW"] * sum(cc * self.gemm_occ(m, o, c, eb) for c, cc in sc))
                      for o, co in so]
         outer_sp = G * nN * nH * nW
-        compute = outer_sp * sum(co * occ for _, co, occ in per_o)
+        # Engine: a GEMM whose k is not bound to a loop (tC == C/groups) starts a new chain each step and
+        # the window GEMMs of a channel-tiled step start chains at c == 0, so they alternate arrays.
+        chains = nKH * nKW * (1 if t["C"] == Cg else t["KH"] * t["KW"])
+        par = max(1, min(self.arrays, chains))
+        compute = outer_sp * sum(co * occ for _, co, occ in per_o) / par
         vec = outer_sp * self._epilogue(kernel, [(m * o, co) for o, co in so], eb)
         if s == 1:
             rows = OH + nH * (t["KH"] - 1) * dil
