@@ -211,3 +211,14 @@ def test_serial_timing_matches_reference(text, stream):
         assert s[key] == ref.stats[key], key
     fails = comp.stats()["reservation_fails"]
     assert fails == 0 or geom.mshr_entries < geom.sectors_per_line
+
+
+def test_misuse_is_reported():
+    comp = build_component("cache", "sectored", machine="small-8x8")
+    with pytest.raises(Exception, match="set_downstream"):
+        comp.cpp.try_send(make_request(0, 0, 32, False, 0), 0)
+    with pytest.raises(Exception, match="channel out of range"):
+        comp.cpp.try_send(make_request(0, 0, 32, False, 9), 0)
+    other = build_component("dram", "simple", machine="small-8x8", params={"channels": 2})
+    with pytest.raises(Exception, match="different number of channels"):
+        comp.connect(other)

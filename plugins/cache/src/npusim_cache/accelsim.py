@@ -79,10 +79,12 @@ class CacheGeometry:
 
     @property
     def sectors_per_line(self) -> int:
+        """Sectors (fetch atoms) per line; 1 for a normal cache."""
         return self.line_bytes // self.atom_bytes
 
     @property
     def slice_bytes(self) -> int:
+        """Data capacity of one slice."""
         return self.sets * self.assoc * self.line_bytes
 
     def describe(self) -> str:

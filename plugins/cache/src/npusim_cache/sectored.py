@@ -125,8 +125,8 @@ class SectoredCache:
 
     def connect(self, downstream) -> None:
         """Attach the downstream component (its `cpp` MemoryDevice), keeping it alive."""
-        self._downstream = downstream
         self.cpp.set_downstream(getattr(downstream, "cpp", downstream))
+        self._downstream = downstream
 
     def stats(self) -> dict:
         """Cache statistics (top-level totals plus per-slice lists) and the plan in use."""

@@ -24,6 +24,12 @@ SectoredL2::SectoredL2(int channels, const l2::Params& p, double freq_mhz, int h
   occ_last_.assign(channels, 0);
 }
 
+void SectoredL2::set_downstream(MemoryDevice* next) {
+  if (next && next->num_channels() != (int)slices_.size())
+    throw std::invalid_argument("SectoredL2::set_downstream: the downstream device has a different number of channels");
+  down_ = next;
+}
+
 int32_t SectoredL2::new_orig(const MemRequest& req, Tick now, int32_t parts, int32_t bypass) {
   int32_t idx;
   if (!free_origs_.empty()) {
@@ -45,6 +51,7 @@ int32_t SectoredL2::new_orig(const MemRequest& req, Tick now, int32_t parts, int
 bool SectoredL2::try_send(const MemRequest& req, Tick now) {
   if (req.channel < 0 || req.channel >= (int)slices_.size())
     throw std::out_of_range("SectoredL2::try_send: channel out of range");
+  if (!down_) throw std::logic_error("SectoredL2::try_send: set_downstream() was not called");
   Slice& s = slices_[req.channel];
   if (s.in_reqs >= in_size_) return false;
   Tick ready = edge(now);  // may equal the last advance time: the next advance() serves it
@@ -97,7 +104,7 @@ void SectoredL2::enqueue_out(int i, Tick t, int32_t token_orig) {
       r.src = origs_[token_orig].req.src;
       r.tenant = origs_[token_orig].req.tenant;
     }
-    s.mq.push_back(Pending{r, t + period_});
+    s.mq.push_back(Pending{r, t + period_});  // leaves at the earliest one cycle after the tag lookup
     inflight_[r.id] = Inflight{i, d.kind, d.token};
   }
   int64_t occ = s.pol.occupancy_sectors();
@@ -114,7 +121,8 @@ void SectoredL2::part_done(int32_t orig, Tick when) {
 
 void SectoredL2::step_slice(int i, Tick t) {
   Slice& s = slices_[i];
-  // 1) miss queue -> downstream, one request per L2 cycle
+  // 1) miss queue -> downstream, one request per L2 cycle (TOGSim Cache::cycle pops one miss-queue entry
+  //    per cycle); a refused request stays at the head and is offered again next cycle
   if (!s.mq.empty() && s.next_send <= t && s.mq.front().ready <= t) {
     s.next_send = t + period_;
     if (down_ && down_->try_send(s.mq.front().req, t)) {
@@ -126,7 +134,8 @@ void SectoredL2::step_slice(int i, Tick t) {
       }
     }
   }
-  // 2) one access through the data port
+  // 2) one access through the data port: ceil(bytes / port width) cycles (the string's data_port_width,
+  //    as AccelSim's BandwidthManagement charges data-port cycles)
   if (s.in.empty() || s.blocked || s.next_proc > t || s.in.front().ready > t) return;
   Access a = s.in.front();
   Orig& o = origs_[a.orig];
@@ -164,6 +173,8 @@ void SectoredL2::on_downstream(const MemCompletion& c) {
     case l2::kFetch: {
       int n = s.pol.fill(c.req.addr, ++s.stamp);
       enqueue_out(f.slice, t, -1);  // write-backs of an allocate-on-fill eviction
+      // filled waiters respond after the hit latency, as TOGSim sends filled requests through its
+      // l2d_hit_latency delay queue (L2DataCache::cycle)
       for (int k = 0; k < n; ++k) part_done((int32_t)s.pol.released()[k], t + hit_ps_);
       break;
     }

@@ -20,7 +20,7 @@ class SectoredL2 : public CacheDevice {
   // that may wait per slice before try_send refuses; port_bytes: bytes a slice reads/writes per cycle.
   SectoredL2(int channels, const l2::Params& p, double freq_mhz, int hit_latency, int miss_queue,
              int input_queue, int port_bytes);
-  void set_downstream(MemoryDevice* next) override { down_ = next; }
+  void set_downstream(MemoryDevice* next) override;
   int num_channels() override { return (int)slices_.size(); }
   bool try_send(const MemRequest& req, Tick now) override;
   void advance(Tick until, std::vector<MemCompletion>& done) override;
