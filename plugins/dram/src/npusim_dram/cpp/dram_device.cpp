@@ -178,20 +178,28 @@ void DramDevice::run_channel(int c, int64_t until_cycle) {
 void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
   const int64_t U = until / spec_.tck_ps;
   for (int c = 0; c < (int)ch_.size(); ++c) run_channel(c, U);
-  while (!done_.empty() && done_.top().time <= until) {
-    Done d = done_.top();
-    done_.pop();
-    Parent& p = parents_[d.parent];
-    done.push_back(MemCompletion{p.req, d.time});
-    free_parents_.push_back(d.parent);
+  for (auto& ch : ch_) {
+    for (int w = 0; w < 2; ++w) {
+      std::vector<Done>& f = ch.fin[w];
+      size_t& h = ch.fin_head[w];
+      while (h < f.size() && f[h].time <= until) {
+        done.push_back(MemCompletion{parents_[f[h].parent].req, f[h].time});
+        free_parents_.push_back(f[h].parent);
+        ++h;
+      }
+      if (h == f.size()) { f.clear(); h = 0; }
+    }
   }
   if (until > last_) last_ = until;
 }
 
 Tick DramDevice::next_event() {
-  Tick t = done_.empty() ? kNever : done_.top().time;
-  for (auto& ch : ch_)
+  Tick t = kNever;
+  for (auto& ch : ch_) {
+    for (int w = 0; w < 2; ++w)
+      if (ch.fin_head[w] < ch.fin[w].size()) t = std::min<Tick>(t, ch.fin[w][ch.fin_head[w]].time);
     if (ch.nread + ch.nwrite > 0 && ch.next_decision < kFar) t = std::min<Tick>(t, ch.next_decision * spec_.tck_ps);
+  }
   return t;
 }
 
@@ -530,7 +538,7 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   Parent& p = parents_[x.parent];
   p.done = std::max(p.done, t_done);
   if (--p.remaining == 0) {
-    done_.push(Done{p.done, seq_++, x.parent});
+    ch.fin[wr ? 1 : 0].push_back(Done{p.done, x.parent});
     ch.st.bytes += p.req.bytes;
     if (p.req.is_write) ch.st.writes++;
     else { ch.st.reads++; ch.st.read_lat += (double)(p.done - p.req.issue); }

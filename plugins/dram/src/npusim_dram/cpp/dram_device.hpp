@@ -64,6 +64,7 @@ class DramDevice : public MemoryDevice {
     int64_t ref_bank = 0;  // per-bank refresh: next bank (index within unit)
     int64_t open_banks = 0;
   };
+  struct Done { Tick time; int64_t parent; };
   struct ChanStats {
     int64_t reads = 0, writes = 0, bytes = 0, hits = 0, misses = 0, conflicts = 0;
     int64_t acts = 0, pres = 0, refs = 0, rd_cmds = 0, wr_cmds = 0, decisions = 0;
@@ -87,11 +88,11 @@ class DramDevice : public MemoryDevice {
     int64_t next_decision = 0;     // next cycle at which decide() must run
     int64_t rerun = -1;            // an already-processed cycle that must be decided again (late arrivals)
     int write_mode = 0;
+    // Completions in time order: reads (issue + nCL + nBL) and writes (issue + nCWL + nBL) each finish in
+    // issue order, so two FIFOs per channel replace a global priority queue.
+    std::vector<Done> fin[2];
+    size_t fin_head[2] = {0, 0};
     ChanStats st;
-  };
-  struct Done {
-    Tick time; int64_t seq; int64_t parent;
-    bool operator>(const Done& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
   struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int hit; int64_t seq; };
 
@@ -114,7 +115,6 @@ class DramDevice : public MemoryDevice {
   std::vector<Chan> ch_;
   std::vector<Parent> parents_;
   std::vector<int64_t> free_parents_;
-  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_;
   std::vector<int64_t> log_;
   std::vector<Cand> cands_;
   std::vector<int32_t> ready_;
