@@ -84,8 +84,9 @@ class AutotuneMapper:
         key = kernel.signature()
         if key not in self._queue:
             h = self.heuristic.best(kernel)
-            ranked = [m for _, m in self.rank(kernel, max(1, self.config.topk) + self.config.max_retry)]
-            plan = [h] + [m for m in ranked if m.tiles != h.tiles]
+            want = max(1, self.config.topk) + self.config.max_retry
+            ranked = [m for _, m in self.rank(kernel, want + 1)]
+            plan = ([h] + [m for m in ranked if m.tiles != h.tiles])[:1 + want]
             self._queue[key] = plan
             self._results.setdefault(key, {})
         return self._queue[key]
