@@ -44,7 +44,10 @@ def run(workload, config, sets, json_out, log_out, trace_out, quiet):
     from npusim.workloads import run_workload
 
     plugins = make_plugins()
-    machine = load_config(config, plugins, overrides=_overrides(sets))
+    overrides = _overrides(sets)
+    if trace_out:
+        overrides["sim.trace"] = True
+    machine = load_config(config, plugins, overrides=overrides)
     res = run_workload(workload, machine, plugins, trace=bool(trace_out))
     text = report.togsim_log(res)
     if not quiet:

@@ -100,6 +100,10 @@ def _env_overrides(raw: dict) -> None:
             sim[key] = val == "1"
     if os.environ.get("NPUSIM_DUMP_PATH"):
         sim["dump_path"] = os.environ["NPUSIM_DUMP_PATH"]
+    plan = os.environ.get("NPUSIM_SRAM_BUFFER_PLAN_PATH") or os.environ.get("SRAM_BUFFER_PLAN_PATH")
+    if plan and (raw.get("cache") or {}).get("impl", "none") != "none":
+        raw["cache"]["plan_path"] = str(Path(plan).resolve())  # PyTorchSim's persistent-L2 plan env var
+        raw["cache"]["mode"] = "plan"
 
 
 def load_config(spec: str | Path | dict | None = None, plugins=None,

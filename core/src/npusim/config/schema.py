@@ -67,6 +67,7 @@ class SimConfig:
     dump_path: str = param("", "directory for logs/traces/TOGs ('' = none); env NPUSIM_DUMP_PATH")
     max_cycles: int = param(0, "stop after this many core cycles (0 = run to completion)", "cycles")
     timing: bool = param(True, "run the timing simulation (PyTorchSim pytorchsim_timing_mode)")
+    trace: bool = param(False, "record a per-unit timeline for Chrome/Perfetto traces (CLI --trace sets it)")
     dtype: str = param("fp32", "default element type of workloads", choices=("fp32", "bf16", "fp16", "int8"))
     compiler_optimization: str | list[str] = param(
         "all", "fusion passes: 'all', 'none', or a list of pass names (PyTorchSim codegen_compiler_optimization)")

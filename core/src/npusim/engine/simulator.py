@@ -53,6 +53,7 @@ class Simulator:
         mem = self.machine.memory
         p.interleave_bytes, p.interleave_ipoly = mem.interleave_bytes, int(mem.interleave == "ipoly")
         p.txn_bytes, p.numa_partitions = mem.txn_bytes, mem.numa_partitions
+        trace = trace or self.machine.sim.trace
         p.trace = int(trace)
         self.trace_enabled = trace
         c = self.components

@@ -57,5 +57,6 @@ class CacheConformance:
 
     @given(st.data())
     def test_deterministic(self, data):
-        reqs = data.draw(memory_streams(self._dev()[1].num_channels(), line=32))
-        assert drive_memory(self._dev()[1], reqs) == drive_memory(self._dev()[1], reqs)
+        first, second = self._dev(), self._dev()  # keep each cache and its downstream DRAM alive
+        reqs = data.draw(memory_streams(first[1].num_channels(), line=32))
+        assert drive_memory(first[1], reqs) == drive_memory(second[1], reqs)

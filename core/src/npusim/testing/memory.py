@@ -48,10 +48,9 @@ class MemoryDeviceConformance:
 
     @given(st.data())
     def test_deterministic(self, data):
-        reqs = data.draw(memory_streams(self._dev()[1].num_channels()))
-        a = drive_memory(self._dev()[1], reqs)
-        b = drive_memory(self._dev()[1], reqs)
-        assert a == b
+        first, second = self._dev(), self._dev()  # keep the components (and what they own) alive
+        reqs = data.draw(memory_streams(first[1].num_channels()))
+        assert drive_memory(first[1], reqs) == drive_memory(second[1], reqs)
 
     def test_stats_json_counts_requests(self):
         comp, dev = self._dev()

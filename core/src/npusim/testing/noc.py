@@ -16,7 +16,8 @@ class InterconnectConformance:
 
     @given(st.data())
     def test_every_packet_delivered_once_to_its_destination(self, data):
-        net = self.make_component().cpp
+        comp = self.make_component()
+        net = comp.cpp
         pkts = data.draw(packet_streams(net.num_nodes()))
         out = drive_network(net, pkts)
         ids = sorted(o[0] for o in out)
@@ -26,12 +27,14 @@ class InterconnectConformance:
 
     @given(st.data())
     def test_latency_at_least_minimum_and_drains(self, data):
-        net = self.make_component().cpp
+        comp = self.make_component()
+        net = comp.cpp
         out = drive_network(net, data.draw(packet_streams(net.num_nodes())))
         assert all(done - sent >= net.min_latency_ps() - 1 for _, sent, done, _, _ in out)
         assert net.next_event() >= 2**62  # nothing left in flight after injection stops
 
     @given(st.data())
     def test_deterministic(self, data):
-        pkts = data.draw(packet_streams(self.make_component().cpp.num_nodes()))
-        assert drive_network(self.make_component().cpp, pkts) == drive_network(self.make_component().cpp, pkts)
+        first, second = self.make_component(), self.make_component()
+        pkts = data.draw(packet_streams(first.cpp.num_nodes()))
+        assert drive_network(first.cpp, pkts) == drive_network(second.cpp, pkts)
