@@ -60,8 +60,10 @@ COPY_OPS = {
     "_low_memory_max_pool_with_offsets", "_low_memory_max_pool_offsets_to_indices",
     "max_pool2d_with_indices", "max_pool2d_with_indices_backward", "avg_pool2d", "avg_pool2d_backward",
     "_adaptive_avg_pool2d", "_adaptive_avg_pool2d_backward", "adaptive_max_pool2d", "upsample_bilinear2d",
-    "bucketize", "searchsorted", "histc", "nonzero", "one_hot", "_grouped_mm", "grouped_mm_fallback",
+    "bucketize", "searchsorted", "histc", "nonzero", "one_hot",
 }
+# MoE expert GEMMs: x[S,K] rows grouped by expert, w[E,K,N], offs[E] cumulative row counts.
+GROUPED_MM_OPS = {"grouped_mm_fallback", "_grouped_mm"}
 # Copy-class ops whose cost is a window reduction: vector ops per output element and window size.
 WINDOW_OPS = {"_low_memory_max_pool_with_offsets": "reduce_max", "max_pool2d_with_indices": "reduce_max",
               "avg_pool2d": "reduce_sum", "_adaptive_avg_pool2d": "reduce_sum", "adaptive_max_pool2d": "reduce_max",

@@ -92,6 +92,8 @@ def exec_group(g: Group, env: dict, mappings: list) -> object:
     mapping = mappings[0] if mappings else None
     if g.kind in ("gemm", "bmm"):
         out = _matmul(g, env, mapping)
+    elif g.kind == "grouped_mm":
+        out = _grouped_mm(g, env, mapping)
     elif g.kind == "conv" and _conv_tileable(g):
         out = _conv(g, env, mapping)
     elif g.kind == "pointwise":
@@ -157,6 +159,30 @@ def _matmul(g: Group, env: dict, mapping) -> torch.Tensor:
         res = chain.run(tile, acc if bmm else acc[0])
         out[t["B"], t["M"], t["N"]] = res if bmm else res.unsqueeze(0)
     return out if bmm else out[0]
+
+
+def _grouped_mm(g: Group, env: dict, mapping) -> torch.Tensor:
+    """Each expert's rows (from the real offsets) as one GEMM tiled by the bmm mapping's M, N, K tiles."""
+    node = g.anchor
+    x, w, offs = env[node.args[0]], env[node.args[1]], env[node.args[2]]
+    out = torch.zeros((x.shape[0], w.shape[2]), dtype=val(node).dtype)
+    start = 0
+    for e, end in enumerate(offs.tolist()):
+        rows = end - start
+        if rows > 0:
+            dims = {"M": rows, "N": w.shape[2], "K": w.shape[1]}
+            tiles = _tiles(mapping, {"M": min(rows, mapping.tiles.get("M", rows)) if mapping else rows,
+                                     "N": dims["N"], "K": dims["K"]})
+            tiles["M"] = min(tiles["M"], rows)
+            for t in tile_slices(_order(mapping, ("M", "N")), dims, tiles):
+                acc = None
+                for kk in tile_slices(["K"], dims, tiles):
+                    part = x[start + t["M"].start:start + t["M"].stop, kk["K"]] @ w[e, kk["K"], t["N"]]
+                    acc = part if acc is None else acc + part
+                out[start + t["M"].start:start + t["M"].stop, t["N"]] = acc
+        start = end
+    chain = Chain(g, env, include_anchor=False)
+    return chain.run((slice(None), slice(None)), out) if g.chain else out
 
 
 def _conv_tileable(g: Group) -> bool:

@@ -9,7 +9,7 @@ import torch.fx as fx
 
 from npusim_frontends import aten_ops as A
 
-FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")
+FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain")
 
 
 def fusion_passes(setting) -> set[str]:
@@ -32,7 +32,7 @@ def fusion_passes(setting) -> set[str]:
 class Group:
     """A set of FX nodes executed and timed together.
 
-    kind: gemm | bmm | conv | pointwise | reduce | copy | view | untimed.
+    kind: gemm | bmm | grouped_mm | conv | pointwise | reduce | copy | view | untimed.
     anchor: the main node (matmul, conv, reduction, first elementwise op); chain: fused nodes after it
     (elementwise ops and contiguous reshapes) in order; out: the node whose value leaves the group.
     cshape: canonical tile space (gemm (M,N), bmm (B,M,N), conv (N,O,OH,OW), pointwise (R,C)).
@@ -42,7 +42,6 @@ class Group:
     anchor: fx.Node
     chain: list = attrs.field(factory=list)
     cshape: tuple = ()
-    prologue: list = attrs.field(factory=list)
 
     @property
     def out(self) -> fx.Node:
@@ -50,7 +49,7 @@ class Group:
 
     @property
     def nodes(self) -> list:
-        return [*self.prologue, self.anchor, *self.chain]
+        return [self.anchor, *self.chain]
 
 
 def val(node):
@@ -85,6 +84,8 @@ def classify(node: fx.Node) -> str:
         return "gemm"
     if name in ("bmm", "baddbmm"):
         return "bmm"
+    if name in A.GROUPED_MM_OPS and len(shape_of(node.args[0])) == 2 and len(shape_of(node.args[1])) == 3:
+        return "grouped_mm"
     if name == "convolution":
         return "conv"
     if name in A.REDUCTIONS:

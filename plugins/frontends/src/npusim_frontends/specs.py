@@ -62,6 +62,13 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         (bb, m, k), (_, _, n) = shape_of(a), shape_of(b)
         return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, epilogue=_epilogue_ops(g), name=gname,
                            operands={"A": buffer_name(a), "B": buffer_name(b), "C": out})]
+    if g.kind == "grouped_mm":
+        # Expert row counts are data-dependent; kernels are built from shapes, so the timing assumes
+        # balanced routing: E expert GEMMs of ceil(S/E) rows each (all E weight matrices are read).
+        (s_rows, k), (e, _, n) = shape_of(g.anchor.args[0]), shape_of(g.anchor.args[1])
+        return [KernelSpec("bmm", {"B": e, "M": max(1, -(-s_rows // e)), "N": n, "K": k}, dt, name=gname,
+                           operands={"A": buffer_name(g.anchor.args[0]), "B": buffer_name(g.anchor.args[1]),
+                                     "C": out})]
     if g.kind == "conv":
         return [conv_kernel(g, gname, dt, out)]
     if g.kind == "pointwise":
