@@ -10,19 +10,17 @@ Allocator::Allocator(int kind, int iters, int num_in, int num_out)
 // Distance of x from round-robin pointer p in a ring of n: smaller = higher priority.
 static inline int rr(int x, int p, int n) { return x >= p ? x - p : x - p + n; }
 
-void Allocator::allocate_many(const std::vector<AllocRequest>& reqs, std::vector<int>& grants) {
-  grants.clear();
-  if (reqs.empty()) return;
+void Allocator::allocate_many(const AllocRequest* reqs, int n, std::vector<int>& grants) {
   // Fast paths, exact for every policy: with one requester (or one resource) the result is that side's
   // round-robin choice, and pointers move as for a first-iteration grant.
   bool one_in = true, one_out = true;
-  for (const auto& q : reqs) {
-    one_in &= q.in == reqs[0].in;
-    one_out &= q.out == reqs[0].out;
+  for (int i = 0; i < n; ++i) {
+    one_in &= reqs[i].in == reqs[0].in;
+    one_out &= reqs[i].out == reqs[0].out;
   }
   if (one_in || one_out) {
     int best = 0;
-    for (int i = 1; i < (int)reqs.size(); ++i) {
+    for (int i = 1; i < n; ++i) {
       bool better = one_in ? rr(reqs[i].out, in_ptr_[reqs[i].in], nout_) < rr(reqs[best].out, in_ptr_[reqs[best].in], nout_)
                            : rr(reqs[i].in, out_ptr_[reqs[i].out], nin_) < rr(reqs[best].in, out_ptr_[reqs[best].out], nin_);
       if (better) best = i;
@@ -33,25 +31,25 @@ void Allocator::allocate_many(const std::vector<AllocRequest>& reqs, std::vector
     grants.push_back(best);
     return;
   }
-  for (const auto& q : reqs) in_match_[q.in] = out_match_[q.out] = -1;
+  for (int i = 0; i < n; ++i) in_match_[reqs[i].in] = out_match_[reqs[i].out] = -1;
   for (int it = 0; it < iters_; ++it) {
-    for (const auto& q : reqs) best_in_[q.in] = best_out_[q.out] = -1;
+    for (int i = 0; i < n; ++i) best_in_[reqs[i].in] = best_out_[reqs[i].out] = -1;
     bool any = false;
     if (kind_ == kSeparableInputFirst) {
       // input arbiters pick one output each, output arbiters pick among the inputs that chose them
-      for (int i = 0; i < (int)reqs.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
         int& b = best_in_[q.in];
         if (b < 0 || rr(q.out, in_ptr_[q.in], nout_) < rr(reqs[b].out, in_ptr_[q.in], nout_)) b = i;
       }
-      for (int i = 0; i < (int)reqs.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_in_[q.in] != i) continue;
         int& b = best_out_[q.out];
         if (b < 0 || rr(q.in, out_ptr_[q.out], nin_) < rr(reqs[b].in, out_ptr_[q.out], nin_)) b = i;
       }
-      for (int i = 0; i < (int)reqs.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_out_[q.out] != i) continue;
         in_match_[q.in] = out_match_[q.out] = i;
@@ -62,19 +60,19 @@ void Allocator::allocate_many(const std::vector<AllocRequest>& reqs, std::vector
       }
     } else {
       // output arbiters grant one input each (request phase), input arbiters accept one grant
-      for (int i = 0; i < (int)reqs.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
         int& b = best_out_[q.out];
         if (b < 0 || rr(q.in, out_ptr_[q.out], nin_) < rr(reqs[b].in, out_ptr_[q.out], nin_)) b = i;
       }
-      for (int i = 0; i < (int)reqs.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_out_[q.out] != i) continue;
         int& b = best_in_[q.in];
         if (b < 0 || rr(q.out, in_ptr_[q.in], nout_) < rr(reqs[b].out, in_ptr_[q.in], nout_)) b = i;
       }
-      for (int i = 0; i < (int)reqs.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_in_[q.in] != i) continue;
         in_match_[q.in] = out_match_[q.out] = i;

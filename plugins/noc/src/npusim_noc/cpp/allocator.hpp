@@ -18,20 +18,20 @@ class Allocator {
   Allocator(int kind, int iters, int num_in, int num_out);
   // Match requests (one grant per input and per output at most). Writes the chosen request indices
   // into `grants`. Round-robin pointers advance past granted pairs (iSLIP: only first-iteration grants).
-  void allocate(const std::vector<AllocRequest>& reqs, std::vector<int>& grants) {
-    if (reqs.size() == 1) {  // a lone request wins under every policy (inline: the common case at low load)
+  void allocate(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+    grants.clear();
+    if (n == 1) {  // a lone request wins under every policy (inline: the common case at low load)
       const AllocRequest& q = reqs[0];
       in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
       out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
-      grants.clear();
       grants.push_back(0);
       return;
     }
-    allocate_many(reqs, grants);
+    if (n > 1) allocate_many(reqs, n, grants);
   }
 
  private:
-  void allocate_many(const std::vector<AllocRequest>& reqs, std::vector<int>& grants);
+  void allocate_many(const AllocRequest* reqs, int n, std::vector<int>& grants);
   int kind_ = kIslip, iters_ = 1;
   std::vector<int> in_ptr_, out_ptr_;        // round-robin priority pointers
   std::vector<int> in_match_, out_match_;    // per call: matched request index or -1

@@ -39,6 +39,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
       for (int v = 0; v < V_; ++v) R.out[q * V_ + v].credits = kind == kRouterPort ? B_ : kind == kTerminalPort ? kInfCredits : 0;
     }
     R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0});
+    R.cring.assign((size_t)R.P * V_ * B_, 0);
     R.port_free.assign(R.P, 0);
     R.vc_ptr.assign(R.P, 0);
     R.busy.assign(R.P, 0);
@@ -47,8 +48,15 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
     R.va = Allocator(p.vc_allocator, p.alloc_iters, R.P * V_, R.P * V_);
     R.sa = Allocator(p.sw_allocator, p.alloc_iters, R.P * isp, R.P * osp);
   }
+  size_t maxpv = 1;
+  for (auto& R : routers_) maxpv = std::max(maxpv, (size_t)R.P * V_);
+  reqs_.resize(maxpv * V_);  // VA: each input VC may request every VC of its output port
+  sreqs_.resize(maxpv);      // SA: at most one request per input VC
   sources_.resize(T);
-  for (auto& s : sources_) s.vcs.assign(V_, OutVC{B_, -1, false});
+  for (auto& s : sources_) {
+    s.vcs.assign(V_, OutVC{B_, -1, false, 0, 0});
+    s.cring.assign((size_t)V_ * B_, 0);
+  }
   int64_t horizon = p.sw_alloc_delay + p.st_final_delay + p.credit_delay + topo_.max_latency() + 4;
   int64_t W = 64;
   while (W < 2 * horizon) W *= 2;
@@ -225,6 +233,7 @@ void BookSimNetwork::run_sources() {
       if (pkts_[id].create <= c) {
         for (int j = 0; j < V_; ++j) {  // round-robin over free injection VCs with a credit
           int cand = (S.rr + j) % V_;
+          settle(S.vcs[cand], &S.cring[(size_t)cand * B_]);
           if (S.vcs[cand].owner < 0 && S.vcs[cand].credits > 0) {
             vc = cand;
             break;
@@ -241,6 +250,7 @@ void BookSimNetwork::run_sources() {
         pkts_[id].inject = c;
       }
     }
+    if (S.cur >= 0) settle(S.vcs[S.vc], &S.cring[(size_t)S.vc * B_]);
     if (S.cur >= 0 && S.vcs[S.vc].credits > 0) {
       OutVC& o = S.vcs[S.vc];
       PktRec& k = pkts_[S.cur];
@@ -293,8 +303,9 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
   // One pass over the VCs holding flits, each port visited round-robin from the VC after its last switch
   // grant (among VCs of a port that request the same output the first visited wins the allocator's tie):
   // heads with a route request output VCs, VCs owning an output VC with a credit request the switch.
-  reqs_.clear();
-  sreqs_.clear();
+  int nva = 0, nsa = 0;  // requests in reqs_ / sreqs_ (preallocated for the worst case)
+  AllocRequest* va = reqs_.data();
+  AllocRequest* sa = sreqs_.data();
   int va_requesters = 0;
   for (int port = 0; port < R.P; ++port) {
     uint64_t m = R.busy[port];
@@ -311,25 +322,30 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
         }
         if (v.state == 1) {
           int base = v.out_port * V_;
-          size_t before = reqs_.size();
-          for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov)
-            if (R.out[base + ov].owner < 0) reqs_.push_back(AllocRequest{iv, base + ov, iv});
-          if (reqs_.size() == before) again = true;  // every candidate output VC is taken
+          int before = nva;
+          for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov) {
+            OutVC& o = R.out[base + ov];
+            if (o.tail_pending) settle(o, &R.cring[(size_t)(base + ov) * B_]);
+            if (o.owner < 0) va[nva++] = AllocRequest{iv, base + ov, iv};
+          }
+          if (nva == before) again = true;  // every candidate output VC is taken
           else ++va_requesters;
-        } else if (R.out[v.out_port * V_ + v.out_vc].credits > 0) {
-          sreqs_.push_back(AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv});
         } else {
-          again = true;  // waiting for a credit
+          int ov = v.out_port * V_ + v.out_vc;
+          OutVC& o = R.out[ov];
+          if (o.credits == 0) settle(o, &R.cring[(size_t)ov * B_]);
+          if (o.credits > 0) sa[nsa++] = AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv};
+          else again = true;  // waiting for a credit
         }
       }
     }
   }
   // VC allocation
-  if (!reqs_.empty()) {
-    R.va.allocate(reqs_, grants_);
+  if (nva) {
+    R.va.allocate(va, nva, grants_);
     if ((int)grants_.size() < va_requesters) again = true;
     for (int g : grants_) {
-      const AllocRequest& q = reqs_[g];
+      const AllocRequest& q = va[g];
       int iv = q.in;
       InVC& v = R.in[iv];
       v.out_vc = q.out % V_;
@@ -338,21 +354,22 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
       v.ready = stage_done(u, p_.vc_alloc_delay);
       if (v.ready > u) {
         if (v.ready < wake_u) wake_u = v.ready;
-      } else if (R.out[q.out].credits > 0) {  // zero VC-allocation delay: bid for the switch now
+      } else if ((settle(R.out[q.out], &R.cring[(size_t)q.out * B_]), R.out[q.out].credits > 0)) {
+        // zero VC-allocation delay: bid for the switch now
         int port = iv / V_;
-        sreqs_.push_back(AllocRequest{port * isp + (iv % V_) % isp, v.out_port * osp + port % osp, iv});
+        sa[nsa++] = AllocRequest{port * isp + (iv % V_) % isp, v.out_port * osp + port % osp, iv};
       } else {
         again = true;
       }
     }
   }
-  if (sreqs_.empty()) return;
+  if (!nsa) return;
   // switch allocation and traversal
   const RouterPorts& ports = topo_.router(r);
-  R.sa.allocate(sreqs_, grants_);
-  if (grants_.size() < sreqs_.size()) again = true;
+  R.sa.allocate(sa, nsa, grants_);
+  if ((int)grants_.size() < nsa) again = true;
   for (int g : grants_) {
-    int iv = sreqs_[g].tag, port = iv / V_, vc = iv % V_;
+    int iv = sa[g].tag, port = iv / V_, vc = iv % V_;
     InVC& v = R.in[iv];
     Flit f = R.buf[(size_t)iv * B_ + v.head];
     v.head = v.head + 1 == B_ ? 0 : v.head + 1;
@@ -366,8 +383,14 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
     int64_t sa_done = stage_done(u, p_.sw_alloc_delay), st_done = stage_done(sa_done, p_.st_final_delay);
     const PortLink& up = ports.in[port];
     int64_t credit_at = (sa_done - 1) / S_ + 1 + p_.credit_delay + up.latency;
-    if (up.kind == kRouterPort) schedule(credit_at, Ev{kCredit, up.peer, up.peer_port, vc, f});
-    else schedule(credit_at, Ev{kSrcCredit, up.peer, 0, vc, f});
+    if (up.kind == kRouterPort) {
+      Router& U = routers_[up.peer];
+      int ov = up.peer_port * V_ + vc;
+      credit_later(U.out[ov], &U.cring[(size_t)ov * B_], credit_at);
+    } else {
+      Source& S = sources_[up.peer];
+      credit_later(S.vcs[vc], &S.cring[(size_t)vc * B_], credit_at);
+    }
     // after traversal the output channel takes one flit per cycle
     int64_t depart = std::max((st_done - 1) / S_ + 1, R.port_free[op]);
     R.port_free[op] = depart + 1;

@@ -66,12 +66,14 @@ class BookSimNetwork : public Interconnect {
   struct OutVC {
     int credits = 0, owner = -1;
     bool tail_pending = false;
+    int pend_head = 0, pend_count = 0;  // credits on their way back: arrival cycles in a ring of vc_buf_size
   };
   struct Router {
     int P = 0;
     std::vector<InVC> in;     // [port * V + vc]
     std::vector<OutVC> out;   // [port * V + vc]
     std::vector<Flit> buf;    // [(port * V + vc) * B + slot]
+    std::vector<int64_t> cring;  // [(port * V + vc) * B + i]: arrival cycles of returning credits
     std::vector<int64_t> port_free;  // next cycle each output channel can take a flit
     std::vector<int> vc_ptr;  // per input port: VC after the last switch grant (round-robin tie-break)
     std::vector<uint64_t> busy;  // per input port: bit v set while VC v holds flits
@@ -87,6 +89,7 @@ class BookSimNetwork : public Interconnect {
     int cur = -1, seq = 0, vc = -1, rr = 0;
     int64_t queued_flits = 0, next_cycle = 0;
     std::vector<OutVC> vcs;   // credits/ownership of the injection channel VCs
+    std::vector<int64_t> cring;  // [vc * B + i]: arrival cycles of returning credits
     bool active = false;
   };
   enum EvType { kFlitArrive = 0, kCredit = 1, kEject = 2, kSrcCredit = 3 };
@@ -109,6 +112,24 @@ class BookSimNetwork : public Interconnect {
   }
   void front_changed(int r, int iv, int64_t when);
   int64_t earliest_work() const;
+  // Credits return over the reverse channel with a fixed delay, so per VC they arrive in order: they are
+  // queued with their arrival cycle and counted when the VC is next looked at (no event per credit).
+  void credit_later(OutVC& o, int64_t* ring, int64_t when) {
+    int i = o.pend_head + o.pend_count;
+    ring[i >= B_ ? i - B_ : i] = when;
+    ++o.pend_count;
+  }
+  void settle(OutVC& o, const int64_t* ring) {
+    while (o.pend_count && ring[o.pend_head] <= cycle_) {
+      ++o.credits;
+      o.pend_head = o.pend_head + 1 == B_ ? 0 : o.pend_head + 1;
+      --o.pend_count;
+      if (o.tail_pending && o.credits == B_) {  // wait_for_tail_credit: the tail's credit is back
+        o.tail_pending = false;
+        o.owner = -1;
+      }
+    }
+  }
   void deliver(int pkt, int64_t when);
 
   NocParams p_;
