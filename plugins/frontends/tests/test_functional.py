@@ -12,6 +12,8 @@ from npusim_frontends.lowered import LoweredGraph, compare
 
 
 def lower(fn, *args, passes=FUSION_PASSES):
+    import transformers.integrations.moe  # noqa: F401  (registers torch.ops.transformers.grouped_mm_fallback)
+
     gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
     return LoweredGraph(gm, "t", set(passes))
 
@@ -47,6 +49,8 @@ CASES = {
                    lambda: (torch.randn(5, 6, 7),)),
     "embedding_cat": (lambda e, i, y: torch.cat([F.embedding(i, e), y], -1).sigmoid(),
                       lambda: (torch.randn(10, 4), torch.tensor([[1, 3, 9]]), torch.randn(1, 3, 2))),
+    "moe_grouped_mm": (lambda x, w, offs: torch.ops.transformers.grouped_mm_fallback(x, w, offs),
+                       lambda: (torch.randn(10, 6), torch.randn(3, 6, 5), torch.tensor([4, 4, 10]))),
     "pool": (lambda x: F.adaptive_avg_pool2d(F.max_pool2d(x, 2), 1), lambda: (torch.randn(2, 3, 8, 8),)),
 }
 
@@ -93,3 +97,9 @@ def test_compare_tolerances():
     bad = compare(a + 1e-2, a)
     assert bad["status"] == "failed" and bad["max_abs_err"] == pytest.approx(1e-2, rel=1e-3)
     assert compare(torch.tensor([float("nan")]), torch.tensor([float("nan")]))["status"] == "passed"
+
+
+def test_moe_grouped_mm_is_an_expert_bmm():
+    fn, make = CASES["moe_grouped_mm"]
+    lg = lower(fn, *make())
+    assert [(k.op, k.dims) for k in lg.kernels] == [("bmm", {"B": 3, "M": 4, "N": 5, "K": 6})]  # ceil(10/3) rows
