@@ -307,6 +307,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
   AllocRequest* va = reqs_.data();
   AllocRequest* sa = sreqs_.data();
   int va_requesters = 0;
+  bool va_blocked = false;
   for (int port = 0; port < R.P; ++port) {
     uint64_t m = R.busy[port];
     if (!m) continue;
@@ -328,14 +329,22 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
             if (o.tail_pending) settle(o, &R.cring[(size_t)(base + ov) * B_]);
             if (o.owner < 0) va[nva++] = AllocRequest{iv, base + ov, iv};
           }
-          if (nva == before) again = true;  // every candidate output VC is taken
+          if (nva == before) {  // every candidate output VC is taken: retry when one can be released
+            va_blocked = true;
+            for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov) {
+              const OutVC& o = R.out[base + ov];
+              if (o.pend_count) wake_u = std::min(wake_u, R.cring[(size_t)(base + ov) * B_ + o.pend_head] * S_);
+            }
+          }
           else ++va_requesters;
         } else {
           int ov = v.out_port * V_ + v.out_vc;
           OutVC& o = R.out[ov];
           if (o.credits == 0) settle(o, &R.cring[(size_t)ov * B_]);
           if (o.credits > 0) sa[nsa++] = AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv};
-          else again = true;  // waiting for a credit
+          else if (o.pend_count)  // waiting for a credit already on its way back
+            wake_u = std::min(wake_u, R.cring[(size_t)ov * B_ + o.pend_head] * S_);
+          // else: the downstream router lowers our wake-up when it frees a slot (credit_later)
         }
       }
     }
@@ -387,6 +396,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
       Router& U = routers_[up.peer];
       int ov = up.peer_port * V_ + vc;
       credit_later(U.out[ov], &U.cring[(size_t)ov * B_], credit_at);
+      if (credit_at < U.wake) U.wake = credit_at;  // a VC of the upstream router may wait for this credit
     } else {
       Source& S = sources_[up.peer];
       credit_later(S.vcs[vc], &S.cring[(size_t)vc * B_], credit_at);
@@ -406,8 +416,12 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
       schedule(depart + dn.latency + 1, Ev{kEject, dn.peer, 0, 0, f});
     }
     if (f.tail) {
-      if (p_.wait_for_tail_credit && dn.kind == kRouterPort) o.tail_pending = true;
-      else o.owner = -1;
+      if (p_.wait_for_tail_credit && dn.kind == kRouterPort) {
+        o.tail_pending = true;
+      } else {
+        o.owner = -1;
+        if (va_blocked && u + 1 < wake_u) wake_u = u + 1;  // a head waiting for an output VC may take it
+      }
     }
     if (v.count > 0) {
       if (f.tail) front_changed(r, iv, u + 1);
