@@ -40,6 +40,8 @@ class Compiled:
         self.model = model
         self.session = session
         compile_kwargs.setdefault("dynamic", False)
+        # fullgraph: a graph break would run part of the model eagerly, unsimulated; fail loudly instead.
+        compile_kwargs.setdefault("fullgraph", True)
         self._fn = torch.compile(model, backend=session, **compile_kwargs)
 
     def __call__(self, *args, **kwargs):
