@@ -32,6 +32,7 @@ def test_gemm_runs_over_the_fly_crossbar(tmp_path):
         res[icnt] = run_workload("gemm:256,256,256", machine, plugins)
     noc = res["booksim2"].noc
     assert noc["packets"] == res["simple"].noc["packets"] > 0
-    # every packet pays the crossbar pipeline on top of icnt_latency_cycles = 10
-    assert noc["avg_packet_latency_cycles"] >= 10 + 7
+    # every packet pays the crossbar's zero-load latency (5 cycles, test_zero_load.py) on top of
+    # icnt_latency_cycles = 10
+    assert noc["avg_packet_latency_cycles"] >= 10 + 5
     assert res["booksim2"].total_cycles >= res["simple"].total_cycles
