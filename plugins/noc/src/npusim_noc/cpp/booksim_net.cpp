@@ -295,11 +295,11 @@ void BookSimNetwork::run_router(int r) {
 
 // One internal step at substep u (cycle u / S_). `again`/`wake_u` report, for the VCs still holding flits
 // after the step, whether one must retry next step (lost an allocation, no credit) or its ready substep.
-void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u) {
+void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wake_out) {
   Router& R = routers_[r];
   const int isp = p_.input_speedup, osp = p_.output_speedup;
-  again = false;
-  wake_u = kNever;
+  bool again = false;     // locals, not the references: keeps them in registers across stores
+  int64_t wake_u = kNever;
   // One pass over the VCs holding flits, each port visited round-robin from the VC after its last switch
   // grant (among VCs of a port that request the same output the first visited wins the allocator's tie):
   // heads with a route request output VCs, VCs owning an output VC with a credit request the switch.
@@ -372,7 +372,11 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
       }
     }
   }
-  if (!nsa) return;
+  if (!nsa) {
+    again_out = again;
+    wake_out = wake_u;
+    return;
+  }
   // switch allocation and traversal
   const RouterPorts& ports = topo_.router(r);
   R.sa.allocate(sa, nsa, grants_);
@@ -433,6 +437,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again, int64_t& wake_u)
       else v.ready = u + 1;
     }
   }
+  again_out = again;
+  wake_out = wake_u;
 }
 
 void BookSimNetwork::step_cycle() {
