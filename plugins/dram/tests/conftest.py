@@ -1,4 +1,4 @@
-"""Make the tests directory importable (helpers, timing_checker)."""
+"""Make the tests directory importable (dram_helpers, timing_checker)."""
 import sys
 from pathlib import Path
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import addr_of, make, run_trace
+from dram_helpers import addr_of, make, run_trace
 
 N = 24000
 

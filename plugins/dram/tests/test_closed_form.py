@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import addr_of, make
+from dram_helpers import addr_of, make
 from npusim.testing.drive import drive_memory
 
 GAP_CYCLES = 1000  # far beyond every timing constraint, so the second access sees an idle bank

@@ -75,7 +75,7 @@ def test_replay_at_a_fixed_rate_and_with_the_yaml_directly(tmp_path):
 def test_replay_through_the_simple_dram(tmp_path):
     trace = _trace(tmp_path / "s.trace", [i * 32 for i in range(500)])
     out = tmp_path / "r.json"
-    assert main(["mem", "replay", str(trace), "--config", "tpuv3", "--json", str(out)]) == 0
+    assert main(["mem", "replay", str(trace), "--config", "small-8x8", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["impl"] == "simple"
 
 

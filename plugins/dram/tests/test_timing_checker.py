@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import make
+from dram_helpers import make
 from npusim.testing.drive import drive_memory
 from timing_checker import check
 

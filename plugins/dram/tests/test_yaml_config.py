@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import make
+from dram_helpers import make
 from npusim.config import load_config
 from npusim.engine.components import build_one
 from npusim.errors import ConfigError

@@ -23,7 +23,8 @@ class CoreConfig:
     spad_kib_per_lane: int = param(128, "scratchpad capacity per vector lane", "KiB")
     vlen_bits: int = param(256, "vector register length per lane (RISC-V V VLEN)", "bits")
     accum_kib: int = param(4096, "accumulator SRAM for GEMM partial sums (separate from scratchpad)", "KiB")
-    dma_engines: int = param(2, "DMA queues per core; loads and stores of independent tiles overlap", "queues")
+    dma_engines: int = param(2, "DMA queues per core; with >1 the last queue carries stores (MOVOUT) and the "
+                             "others loads (MOVIN), so stores never block the next tile's loads", "queues")
     dma_max_outstanding: int = param(512, "outstanding memory transactions per DMA queue", "transactions")
     dma_bytes_per_cycle: int = param(512, "bytes a DMA queue can issue per core cycle (481 GB/s at 940 MHz is "
                                      "512 B/cycle)", "bytes/cycle")

@@ -29,12 +29,6 @@ Engine::Engine(EngineParams p, MemoryDevice* mem, Interconnect* noc, ComputeTimi
   part_of_core_.assign(p_.num_cores, 0);
   mem_wait_.resize(nchan_);
   resp_wait_.resize(nchan_);
-  // Request ids are sequential and at most cores*engines*max_outstanding are in flight, so a ring
-  // indexed by id (4x that bound, power of two) maps a response back to its DMA instruction.
-  int64_t bound = 4LL * p_.num_cores * p_.dma_engines * p_.dma_max_outstanding, size = 1024;
-  while (size < bound) size <<= 1;
-  txn_owner_.assign(size, -1);
-  owner_mask_ = size - 1;
 }
 
 int Engine::add_kernel(const std::string& name, const std::vector<int64_t>& nodes, const std::vector<int64_t>& dims,
@@ -350,7 +344,11 @@ void Engine::issue_node(int c, int node) {
     }
     if (in->is_async) core.tag_outstanding[in->tag]++;
     else core.sync_wait = slot;
-    int e = core.next_dma++ % p_.dma_engines;
+    // Loads round-robin over the first D-1 queues and stores use the last one (with D > 1), so a
+    // MOVOUT waiting for its GEMM never blocks the next tile's MOVINs (head-of-line blocking); with a
+    // single queue both share it, as on a one-channel DMA engine.
+    int D = p_.dma_engines;
+    int e = D == 1 ? 0 : (type == NT_STORE ? D - 1 : (int)(core.next_dma++ % (D - 1)));
     in->unit = e;
     core.dma[e].q.push_back(slot);
     dma_pump(c, e);
@@ -460,6 +458,7 @@ void Engine::dma_pump(int c, int e) {
       r.src = c;
       r.tenant = launches_[in->launch].tenant;
       r.flags = in->flags;
+      r.owner = slot;  // the response names its DMA instruction (components return it unchanged)
       Packet pk;
       pk.id = req_seq_;
       pk.src = c * p_.ports_per_core + (r.channel % p_.ports_per_core);
@@ -473,7 +472,6 @@ void Engine::dma_pump(int c, int e) {
         return;
       }
       req_seq_++;
-      txn_owner_[r.id & owner_mask_] = slot;
       if (de.outstanding++ == 0) de.active_since = now_;
       in->txn_left++;
       used += len;
@@ -501,10 +499,7 @@ void Engine::dma_pump(int c, int e) {
 }
 
 void Engine::txn_done(const MemRequest& r) {
-  int64_t& owner = txn_owner_[r.id & owner_mask_];
-  if (owner < 0) return;
-  int64_t slot = owner;
-  owner = -1;
+  int64_t slot = r.owner;
   Inst& in = pool_[slot];
   Core& core = cores_[in.core];
   DmaEngine& de = core.dma[in.unit];
@@ -620,7 +615,23 @@ Tick Engine::run(Tick until) {
     Tick tq = pq_.empty() ? kNever : pq_.top().t;
     Tick tn = noc_->next_event(), tm = mem_->next_event();
     Tick t = std::min(tq, std::min(tn, tm));
-    if (t == kNever || t > until) break;
+    if (t == kNever) {
+      // Nothing can happen any more: any kernel still running is stuck (a lost response or a
+      // dependency that can never resolve). Report it instead of returning an unfinished run.
+      for (size_t p = 0; p < part_running_.size(); ++p) {
+        if (part_running_[p] < 0) continue;
+        const Launch& L = launches_[part_running_[p]];
+        std::string who;
+        for (int c = 0; c < p_.num_cores; ++c)
+          if (cores_[c].w.active)
+            who += " core " + std::to_string(c) + ": " + std::to_string(cores_[c].inflight) + " in flight, next node " +
+                   std::to_string(cores_[c].w.held) + ";";
+        error_ = "engine stalled in kernel '" + kernels_[L.kernel].name + "' at " + std::to_string(now_) + " ps:" + who;
+        break;
+      }
+      break;
+    }
+    if (t > until) break;
     if (t > now_) now_ = t;
     mdone_.clear();
     mem_->advance(now_, mdone_);

@@ -188,8 +188,6 @@ class Engine {
   std::vector<std::deque<MemRequest>> mem_wait_;   // delivered to memory node, refused by memory
   std::vector<std::deque<Packet>> resp_wait_;      // responses refused by the NoC
   std::vector<int> blocked_dma_;                   // (core*dma_engines+e) refused by the NoC
-  std::vector<int64_t> txn_owner_;                 // request id & owner_mask_ -> instance slot (ring)
-  int64_t owner_mask_ = 0;
   int64_t waiting_ = 0;                            // entries in mem_wait_ + resp_wait_
   std::unordered_map<uint64_t, TileTiming> tcache_;
   std::vector<MemCompletion> mdone_;

@@ -6,7 +6,7 @@ from npusim.engine.components import BUILD_ORDER, KIND_OF, build_one
 from npusim.interfaces.context import BuildContext
 from npusim.plugins import make_plugins
 
-SECTION_OF = {v: k for k, v in KIND_OF.items()}
+SECTION_OF = {**{v: k for k, v in KIND_OF.items()}, "mapper": "mapper"}
 
 
 def build_component(kind: str, name: str, machine: str | dict = "small-8x8", params: dict | None = None,
@@ -30,6 +30,8 @@ def build_component(kind: str, name: str, machine: str | dict = "small-8x8", par
         if sec == section:
             break
         deps[sec] = build_one(sec, cfg, plugins, ctx)
+    if section == "mapper":  # mappers are built as Impl(params, machine, timing)
+        return plugins.registry.get("mapper", name).load()(cfg.params("mapper"), cfg, deps["timing"])
     comp = build_one(section, cfg, plugins, ctx)
     comp._deps = deps
     comp._ctx = ctx

@@ -32,6 +32,7 @@ struct MemRequest {
   int32_t tenant = 0;   // partition / tenant id (for per-tenant stats)
   int32_t flags = 0;    // bit 0: cacheable (persistent L2 plan); other bits reserved
   Tick issue = 0;       // time the request entered the component
+  int64_t owner = 0;    // opaque to components (returned unchanged): the engine's DMA instruction slot
 };
 
 // A finished memory transaction and the time it finished.
