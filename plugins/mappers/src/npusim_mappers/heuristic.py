@@ -61,6 +61,9 @@ class HeuristicMapper:
         db = self.config.double_buffer
         m = self.machine
         cores = m.core.num_cores
+        # Each accumulation chain (one output tile) runs on one systolic array, so GEMM/conv kernels need
+        # an output tile for every array of every core to keep them all busy (TPUv3: 2 MXUs per core).
+        units = cores * (m.core.num_systolic_arrays if kernel.op in ("gemm", "bmm", "conv") else 1)
         best = None
         best_key = None
         relaxed = None
@@ -74,8 +77,8 @@ class HeuristicMapper:
             key = self._score(kernel, tiles, total)
             if relaxed_key is None or key > relaxed_key:
                 relaxed, relaxed_key = tiles, key
-            if _n_outer(kernel, tiles) < min(cores, _n_outer(kernel, {d: 1 for d in ext})):
-                continue  # PyTorchSim min_tile: at least one output tile per core
+            if _n_outer(kernel, tiles) < min(units, _n_outer(kernel, {d: 1 for d in ext})):
+                continue  # PyTorchSim min_tile: at least one output tile per core (here: per systolic array)
             f = geo.align_factors(kernel, m)
             if kernel.op == "conv" and tiles["C"] > f["C"]:
                 continue  # PyTorchSim conv mapping: input-channel tile at most one array/lane width
