@@ -20,6 +20,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   if (p.input_speedup < 1 || p.output_speedup < 1 || !(p.internal_speedup > 0)) bad("speedups must be >= 1");
   if (p.flit_size < 1) bad("flit_size must be >= 1");
   if (p.freq_mhz <= 0) bad("freq_mhz must be > 0");
+  if ((V_ & (V_ - 1)) == 0) vshift_ = __builtin_ctz(V_);
   const int T = topo_.num_terminals();
   term_node_.assign(T, -1);
   for (int i = 0; i < (int)p.node_terminal.size(); ++i) {
@@ -128,7 +129,7 @@ void BookSimNetwork::front_changed(int r, int iv, int64_t when) {
   InVC& v = R.in[iv];
   const Flit& f = R.buf[(size_t)iv * B_ + v.head];
   if (f.head) {
-    Route rt = topo_.route(r, iv / V_, iv % V_, pkts_[f.pkt].dst);
+    Route rt = topo_.route(r, vport(iv), vvc(iv), pkts_[f.pkt].dst);
     v.state = 1;
     v.out_port = rt.port;
     v.vc_lo = rt.vc_lo;
@@ -188,7 +189,7 @@ void BookSimNetwork::process_events() {
         if (v.count == 1) {
           R.busy[e.b] |= 1ULL << e.c;
           front_changed(e.a, iv, cycle_ * S_);
-          int64_t w = std::max(cycle_, v.ready / S_);
+          int64_t w = std::max(cycle_, step_cycle_of(v.ready));
           if (w < R.wake) R.wake = w;
         }
         break;
@@ -290,7 +291,7 @@ void BookSimNetwork::run_router(int r) {
   bool again = false;
   int64_t wake_u = kNever;
   for (int s = 0; s < steps; ++s) router_step(r, c * S_ + s, again, wake_u);
-  R.wake = again ? c + 1 : (wake_u == kNever ? kNever : std::max(c + 1, wake_u / S_));
+  R.wake = again ? c + 1 : (wake_u == kNever ? kNever : std::max(c + 1, step_cycle_of(wake_u)));
 }
 
 // One internal step at substep u (cycle u / S_). `again`/`wake_u` report, for the VCs still holding flits
@@ -341,7 +342,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
           int ov = v.out_port * V_ + v.out_vc;
           OutVC& o = R.out[ov];
           if (o.credits == 0) settle(o, &R.cring[(size_t)ov * B_]);
-          if (o.credits > 0) sa[nsa++] = AllocRequest{port * isp + vc % isp, v.out_port * osp + port % osp, iv};
+          if (o.credits > 0)
+            sa[nsa++] = AllocRequest{port * isp + (isp == 1 ? 0 : vc % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv};
           else if (o.pend_count)  // waiting for a credit already on its way back
             wake_u = std::min(wake_u, R.cring[(size_t)ov * B_ + o.pend_head] * S_);
           // else: the downstream router lowers our wake-up when it frees a slot (credit_later)
@@ -357,7 +359,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       const AllocRequest& q = va[g];
       int iv = q.in;
       InVC& v = R.in[iv];
-      v.out_vc = q.out % V_;
+      v.out_vc = vvc(q.out);
       R.out[q.out].owner = iv;
       v.state = 2;
       v.ready = stage_done(u, p_.vc_alloc_delay);
@@ -365,8 +367,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
         if (v.ready < wake_u) wake_u = v.ready;
       } else if ((settle(R.out[q.out], &R.cring[(size_t)q.out * B_]), R.out[q.out].credits > 0)) {
         // zero VC-allocation delay: bid for the switch now
-        int port = iv / V_;
-        sa[nsa++] = AllocRequest{port * isp + (iv % V_) % isp, v.out_port * osp + port % osp, iv};
+        int port = vport(iv);
+        sa[nsa++] = AllocRequest{port * isp + (isp == 1 ? 0 : vvc(iv) % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv};
       } else {
         again = true;
       }
@@ -382,7 +384,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   R.sa.allocate(sa, nsa, grants_);
   if ((int)grants_.size() < nsa) again = true;
   for (int g : grants_) {
-    int iv = sa[g].tag, port = iv / V_, vc = iv % V_;
+    int iv = sa[g].tag, port = vport(iv), vc = vvc(iv);
     InVC& v = R.in[iv];
     Flit f = R.buf[(size_t)iv * B_ + v.head];
     v.head = v.head + 1 == B_ ? 0 : v.head + 1;
@@ -395,7 +397,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     // the flit leaves the input buffer when switch allocation completes: its credit goes upstream
     int64_t sa_done = stage_done(u, p_.sw_alloc_delay), st_done = stage_done(sa_done, p_.st_final_delay);
     const PortLink& up = ports.in[port];
-    int64_t credit_at = (sa_done - 1) / S_ + 1 + p_.credit_delay + up.latency;
+    int64_t credit_at = step_cycle_of(sa_done - 1) + 1 + p_.credit_delay + up.latency;
     if (up.kind == kRouterPort) {
       Router& U = routers_[up.peer];
       int ov = up.peer_port * V_ + vc;
@@ -406,7 +408,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       credit_later(S.vcs[vc], &S.cring[(size_t)vc * B_], credit_at);
     }
     // after traversal the output channel takes one flit per cycle
-    int64_t depart = std::max((st_done - 1) / S_ + 1, R.port_free[op]);
+    int64_t depart = std::max(step_cycle_of(st_done - 1) + 1, R.port_free[op]);
     R.port_free[op] = depart + 1;
     ++R.xbar_flits[port];
     const PortLink& dn = ports.out[op];

@@ -108,8 +108,13 @@ class BookSimNetwork : public Interconnect {
   // Substep at which the stage after a `d`-step stage started at substep u may act: BookSim counts stage
   // delays in cycles (time = now + d - 1) and finishes a stage within the internal step that reaches it.
   int64_t stage_done(int64_t u, int d) const {
+    if (S_ == 1) return u + d;  // one step per cycle (the common case; avoids the division)
     return d == 0 ? u : std::max(u, (u / S_ + d - 1) * S_) + 1;
   }
+  int64_t step_cycle_of(int64_t u) const { return S_ == 1 ? u : u / S_; }  // cycle containing substep u
+  // input-VC index <-> (port, vc) without a hardware division when num_vcs is a power of two
+  int vport(int iv) const { return vshift_ >= 0 ? iv >> vshift_ : iv / V_; }
+  int vvc(int iv) const { return vshift_ >= 0 ? iv & (V_ - 1) : iv % V_; }
   void front_changed(int r, int iv, int64_t when);
   int64_t earliest_work() const;
   // Credits return over the reverse channel with a fixed delay, so per VC they arrive in order: they are
@@ -135,6 +140,7 @@ class BookSimNetwork : public Interconnect {
   NocParams p_;
   Topology topo_;
   int V_, B_, S_;  // VCs, flits per VC buffer, internal steps per cycle (ceil of internal_speedup)
+  int vshift_ = -1;  // log2(num_vcs) when a power of two
   Tick period_;
   int64_t cycle_ = 0;
   std::vector<Router> routers_;
