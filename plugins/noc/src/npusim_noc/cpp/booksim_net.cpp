@@ -194,16 +194,6 @@ void BookSimNetwork::process_events() {
         }
         break;
       }
-      case kCredit:
-      case kSrcCredit: {
-        OutVC& o = e.type == kCredit ? routers_[e.a].out[e.b * V_ + e.c] : sources_[e.a].vcs[e.c];
-        ++o.credits;
-        if (o.tail_pending && o.credits == B_) {  // wait_for_tail_credit: the tail's credit is back
-          o.tail_pending = false;
-          o.owner = -1;
-        }
-        break;
-      }
       case kEject: {
         --flit_events_;
         --in_flight_flits_;

@@ -92,7 +92,7 @@ class BookSimNetwork : public Interconnect {
     std::vector<int64_t> cring;  // [vc * B + i]: arrival cycles of returning credits
     bool active = false;
   };
-  enum EvType { kFlitArrive = 0, kCredit = 1, kEject = 2, kSrcCredit = 3 };
+  enum EvType { kFlitArrive = 0, kEject = 2 };  // credits travel in per-VC rings (credit_later)
   struct Ev {
     int32_t type, a, b, c;
     Flit f;
