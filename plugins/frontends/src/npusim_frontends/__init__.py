@@ -1,4 +1,4 @@
-"""npusim-frontends: torch.compile backend "npusim", functional execution, model zoo (npu device: not yet)."""
+"""npusim-frontends: torch.compile backend "npusim", functional execution, model zoo, experimental npu device."""
 from __future__ import annotations
 
 
@@ -8,6 +8,10 @@ def __getattr__(name: str):
         from npusim_frontends import frontend
 
         return getattr(frontend, name)
+    if name == "device":
+        from npusim_frontends.npu_device import device
+
+        return device
     if name == "workloads":
         import importlib
 

@@ -79,6 +79,7 @@ class Session:
         self.timings = {"compile_s": 0.0, "map_simulate_s": 0.0, "functional_s": 0.0}
         self._sim: dict[int, object] = {}
         self._ncaptured = 0
+        self.graph_hooks: list = []  # callables(gm) applied to every ATen graph before lowering
 
     # -- torch.compile entry ------------------------------------------------------------------------
     def __call__(self, gm: torch.fx.GraphModule, example_inputs):
@@ -100,6 +101,8 @@ class Session:
 
         t0 = time.perf_counter()
         expand_sdpa(gm, decompositions())
+        for hook in self.graph_hooks:
+            hook(gm)
         lg = LoweredGraph(gm, tag, self.passes)
         self.graphs.append(lg)
         self.timings["compile_s"] += time.perf_counter() - t0
