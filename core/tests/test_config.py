@@ -76,3 +76,9 @@ def test_overrides_and_env(monkeypatch):
 def test_partition_validation():
     with pytest.raises(ConfigError, match="core '3' does not exist"):
         load_config({"base": "tpuv3-2core", "scheduler": {"partition": {"3": 0}}})
+
+
+def test_flat_simple_models_ignore_cycle_level_paths():
+    cfg = load_config({"num_cores": 1, "icnt_type": "simple", "booksim_config_path": "x.icnt", "dram_type": "simple",
+                       "ramulator_config_path": "HBM2.yaml", "icnt_latency": 3})
+    assert cfg.impl("noc") == "simple" and cfg.params("noc").latency_cycles == 3 and cfg.impl("dram") == "simple"

@@ -99,4 +99,9 @@ def from_flat(raw: dict, source: str) -> dict:
     if cache.get("impl", "none") == "none":
         cache.pop("config", None)
         cache.pop("hit_latency_cycles", None)
+    # file paths of cycle-level models are ignored when the flat config selects the simple models
+    if out.get("noc", {}).get("impl", "simple") == "simple":
+        out.get("noc", {}).pop("config_path", None)
+    if out.get("dram", {}).get("impl", "simple") == "simple":
+        out.get("dram", {}).pop("config_path", None)
     return out
