@@ -129,3 +129,34 @@ def test_trace_and_json(tmp_path):
     text = report.togsim_log(res)
     assert f"Total execution cycles: {res.total_cycles}" in text
     assert "Wall-clock time for simulation" in text
+
+
+def test_lifecycle_and_report_hooks_are_called():
+    from npusim.hookspecs import hookimpl
+    from npusim.plugins import make_plugins
+
+    calls = []
+
+    class Recorder:
+        __name__ = "recorder"
+
+        @staticmethod
+        @hookimpl
+        def npusim_sim_start(sim):
+            calls.append(("start", sim.machine.name))
+
+        @staticmethod
+        @hookimpl
+        def npusim_sim_finish(sim, result):
+            calls.append(("finish", result.total_cycles))
+
+        @staticmethod
+        @hookimpl
+        def npusim_report(result, out):
+            out["recorder"] = {"cycles_seen": result.total_cycles}
+
+    mach = machine()
+    sim = Simulator(mach, make_plugins(extra=[Recorder()]))
+    res = sim.run([gemm_tog(16, 16, 16, 8, 8, 8, mach)])
+    assert calls == [("start", "small-8x8"), ("finish", res.total_cycles)]
+    assert res.to_dict()["recorder"] == {"cycles_seen": res.total_cycles}

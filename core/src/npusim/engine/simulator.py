@@ -69,6 +69,7 @@ class Simulator:
         self._wall0 = time.perf_counter()
         self.setup_seconds = self._wall0 - t0
         self.engine_seconds = 0.0
+        self._started = False
 
     # -- memory -------------------------------------------------------------------------------
     def address_of(self, key: str, nbytes: int) -> int:
@@ -111,6 +112,9 @@ class Simulator:
     def run_until(self, cycle: float | None = None) -> float:
         """Run until `cycle` (core cycles) or until idle (None). Returns the current cycle."""
         limit = 2**62 if cycle is None else int(cycle * self.period_ps)
+        if not self._started:
+            self._started = True
+            self.plugins.hook.npusim_sim_start(sim=self)
         t0 = time.perf_counter()
         self.engine.run(limit)
         self.engine_seconds += time.perf_counter() - t0
@@ -163,12 +167,17 @@ class Simulator:
         if self.trace_enabled:
             ev = self.engine.trace()
             trace = ([(e.track, e.name, e.kernel, e.start, e.end) for e in ev], list(self.engine.dram_counters()))
-        return SimResult(
+        res = SimResult(
             total_cycles=total, simulated_seconds=total * period * 1e-12,
             wall_seconds=time.perf_counter() - self._wall0 + self.setup_seconds, config=self.machine.to_dict(),
             cores=cores, dram=comp.dram.stats(), noc=comp.noc.stats(),
             cache=comp.cache.stats() if comp.cache.cpp is not None else {}, kernels=kernels,
             engine_seconds=self.engine_seconds, trace=trace, extra={"tenant_bytes": stats["tenant_bytes"]})
+        self.plugins.hook.npusim_sim_finish(sim=self, result=res)
+        extra: dict = {}
+        self.plugins.hook.npusim_report(result=res, out=extra)  # plugins add report entries
+        res.extra.update(extra)
+        return res
 
 
 def simulate(togs: list[Tog], machine=None, trace: bool = False) -> SimResult:
