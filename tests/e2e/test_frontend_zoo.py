@@ -57,3 +57,17 @@ def test_full_size(spec):
     assert res.extra["functional_check"]["status"] == "passed"
     assert res.extra["untimed_ops"] == []
     assert res.total_cycles > 0
+
+
+@pytest.mark.parametrize("dtype,torch_dtype", [("bf16", torch.bfloat16), ("fp16", torch.float16)])
+def test_low_precision_kernels_and_check(dtype, torch_dtype):
+    """Low precision: kernels carry the dtype; the check uses the documented bounds (bf16 2e-2, fp16 2e-3)."""
+    torch._dynamo.reset()
+    model, inputs = workloads.build("encoder:64,4,16", dtype=dtype)
+    comp = npusim.compile(model, config="tpuv3")
+    with torch.no_grad():
+        got = comp(*inputs)
+    assert got.dtype == torch_dtype
+    kernels = comp.session.graphs[-1].kernels
+    assert {k.dtype for k in kernels if k.op in ("gemm", "bmm")} == {dtype}
+    assert comp.last_result.extra["functional_check"]["status"] == "passed"
