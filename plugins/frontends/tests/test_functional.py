@@ -51,6 +51,8 @@ CASES = {
                       lambda: (torch.randn(10, 4), torch.tensor([[1, 3, 9]]), torch.randn(1, 3, 2))),
     "moe_grouped_mm": (lambda x, w, offs: torch.ops.transformers.grouped_mm_fallback(x, w, offs),
                        lambda: (torch.randn(10, 6), torch.randn(3, 6, 5), torch.tensor([4, 4, 10]))),
+    "rmsnorm": (lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w,
+                lambda: (torch.randn(3, 5, 16), torch.randn(16))),
     "pool": (lambda x: F.adaptive_avg_pool2d(F.max_pool2d(x, 2), 1), lambda: (torch.randn(2, 3, 8, 8),)),
 }
 
@@ -103,3 +105,11 @@ def test_moe_grouped_mm_is_an_expert_bmm():
     fn, make = CASES["moe_grouped_mm"]
     lg = lower(fn, *make())
     assert [(k.op, k.dims) for k in lg.kernels] == [("bmm", {"B": 3, "M": 4, "N": 5, "K": 6})]  # ceil(10/3) rows
+
+
+def test_reduction_absorbs_its_elementwise_prologue():
+    fn, make = CASES["rmsnorm"]
+    lg = lower(fn, *make())
+    red = [k for k in lg.kernels if k.reduce]
+    assert [(k.dims, k.epilogue) for k in red] == [({"R": 15, "C": 16}, ("fma", "reduce_sum", "fma"))]
+    assert len(lower(fn, *make(), passes=set(FUSION_PASSES) - {"reduction_prologue"}).kernels) == len(lg.kernels) + 1

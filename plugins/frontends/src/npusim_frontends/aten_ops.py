@@ -113,3 +113,14 @@ def is_pointwise(target) -> bool:
 def pointwise_cost(target) -> tuple[str, ...]:
     """Vector instructions per element of a pointwise op."""
     return POINTWISE_COST.get(op_name(target).rstrip("_"), DEFAULT_POINTWISE)
+
+
+def node_cost(node) -> tuple[str, ...]:
+    """Vector instructions per element of a pointwise FX node (integer powers are multiply chains)."""
+    if op_name(node.target) == "pow" and len(node.args) > 1 and isinstance(node.args[1], (int, float)):
+        e = node.args[1]
+        if float(e).is_integer() and 1 <= e <= 4:
+            return ("fma",) * max(int(e) - 1, 1)
+        if e == 0.5:
+            return ("sqrt",)
+    return pointwise_cost(node.target)

@@ -280,11 +280,20 @@ def _reduce(g: Group, env: dict, mapping):
     """Row tiles of the (kept, reduced) matrix; reduced-axis tiles combined as partial results."""
     node = g.anchor
     name = A.op_name(node.target)
-    x = env[node.args[0]]
     dims, r, c = reduce_dims(node)
-    nd = x.dim()
-    kept = [i for i in range(nd) if i not in dims]
-    xp = x.permute(*kept, *dims).reshape(r, c)
+    if g.prologue is not None:  # input tiles computed by the fused elementwise chain (trailing-dim reduction)
+        chain = Chain(g.prologue, env, include_anchor=True)
+
+        def tile_of(rs, cs):
+            return chain.run((rs, cs), None)
+    else:
+        x = env[node.args[0]]
+        nd = x.dim()
+        kept = [i for i in range(nd) if i not in dims]
+        xp = x.permute(*kept, *dims).reshape(r, c)
+
+        def tile_of(rs, cs):
+            return xp[rs, cs]
     meta = val(node)
     out_dtype = (meta[0] if isinstance(meta, tuple) else meta).dtype
     rows = []
@@ -293,7 +302,7 @@ def _reduce(g: Group, env: dict, mapping):
     for t in tile_slices(["R"], tdims, tiles):
         acc = None
         for cc in tile_slices(["C"], tdims, tiles):
-            acc = _reduce_combine(name, acc, _reduce_partial(name, xp[t["R"], cc["C"]], node.kwargs, out_dtype))
+            acc = _reduce_combine(name, acc, _reduce_partial(name, tile_of(t["R"], cc["C"]), node.kwargs, out_dtype))
         rows.append(acc)
     if name == "var_mean":
         corr = node.kwargs.get("correction", 1)

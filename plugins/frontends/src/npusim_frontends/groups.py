@@ -9,7 +9,7 @@ import torch.fx as fx
 
 from npusim_frontends import aten_ops as A
 
-FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain")
+FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")
 
 
 def fusion_passes(setting) -> set[str]:
@@ -42,6 +42,7 @@ class Group:
     anchor: fx.Node
     chain: list = attrs.field(factory=list)
     cshape: tuple = ()
+    prologue: Group | None = None  # reduce groups: elementwise chain producing the reduced input
 
     @property
     def out(self) -> fx.Node:
@@ -49,7 +50,7 @@ class Group:
 
     @property
     def nodes(self) -> list:
-        return [self.anchor, *self.chain]
+        return [*(self.prologue.nodes if self.prologue else ()), self.anchor, *self.chain]
 
 
 def val(node):
@@ -119,6 +120,8 @@ def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
         groups.append(g)
         owner[node] = g
     groups = _split_escaping(groups, owner, passes)
+    if "reduction_prologue" in passes:
+        groups = _fuse_reduction_prologues(groups, owner)
     # Groups run at their last node; order them by that position.
     pos = {n: i for i, n in enumerate(gm.graph.nodes)}
     groups.sort(key=lambda g: pos[g.out])
@@ -154,6 +157,28 @@ def _split_escaping(groups: list[Group], owner: dict, passes: set[str]) -> list[
             owner[n] = ng
         work[:0] = [g, *fresh]  # re-check the shortened group and the new ones
     return out
+
+
+def _fuse_reduction_prologues(groups: list[Group], owner: dict) -> list[Group]:
+    """A reduction over the trailing dims absorbs the elementwise chain that only feeds it (x.pow(2).mean(-1))."""
+    from npusim_frontends.specs import reduce_dims
+
+    absorbed = set()
+    for g in groups:
+        if g.kind != "reduce" or A.op_name(g.anchor.target) not in ("sum", "mean", "amax", "amin", "var_mean"):
+            continue  # reductions the tiled executor computes from input tiles
+        src = g.anchor.args[0]
+        p = owner.get(src)
+        if p is None or p.kind != "pointwise" or p.out is not src or len(src.users) != 1:
+            continue
+        dims, r, c = reduce_dims(g.anchor)
+        nd = len(shape_of(src))
+        if dims != list(range(nd - len(dims), nd)):
+            continue  # only trailing-dim reductions read the chain's row-major tiles directly
+        p.cshape = (r, c)
+        g.prologue = p
+        absorbed.add(id(p))
+    return [g for g in groups if id(g) not in absorbed]
 
 
 def _cshape(node: fx.Node, kind: str) -> tuple:

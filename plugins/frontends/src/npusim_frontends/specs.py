@@ -38,7 +38,7 @@ def _epilogue_ops(group: Group) -> tuple[str, ...]:
         ops.append("add")
     for n in group.chain:
         if A.is_pointwise(n.target):
-            ops.extend(A.pointwise_cost(n.target))
+            ops.extend(A.node_cost(n))
     return tuple(ops)
 
 
@@ -75,7 +75,7 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         ops = []
         for n in [g.anchor, *g.chain]:
             if A.is_pointwise(n.target):
-                ops.extend(A.pointwise_cost(n.target))
+                ops.extend(A.node_cost(n))
         x = next((buffer_name(i) for i in g.anchor.all_input_nodes if isinstance(val(i), torch.Tensor)), "")
         return [KernelSpec("vector", dict(zip("RC", g.cshape)), dt, epilogue=tuple(ops), name=gname,
                            operands={"X": x, "Y": out})]
@@ -132,8 +132,15 @@ def reduce_kernel(g: Group, gname: str) -> KernelSpec:
     _, r, c = reduce_dims(g.anchor)
     pre, post = A.REDUCTIONS[name]
     dt = kdtype(g.anchor.args[0])
-    return KernelSpec("vector", {"R": r, "C": c}, dt, epilogue=(*pre, *post), reduce="C", name=gname,
-                      operands={"X": buffer_name(g.anchor.args[0]), "Y": buffer_name(g.out)})
+    x = buffer_name(g.anchor.args[0])
+    fused: list[str] = []
+    if g.prologue is not None:  # the elementwise ops run on every input tile before the reduction
+        for n in g.prologue.nodes:
+            if A.is_pointwise(n.target):
+                fused.extend(A.node_cost(n))
+        x = next((buffer_name(i) for i in g.prologue.anchor.all_input_nodes if isinstance(val(i), torch.Tensor)), "")
+    return KernelSpec("vector", {"R": r, "C": c}, dt, epilogue=(*fused, *pre, *post), reduce="C", name=gname,
+                      operands={"X": x, "Y": buffer_name(g.out)})
 
 
 def copy_kernels(g: Group, gname: str) -> list[KernelSpec]:
