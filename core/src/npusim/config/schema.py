@@ -45,7 +45,8 @@ class MemoryMapConfig:
     interleave: str = param("ipoly", "channel interleaving: 'plain' (addr/granule mod channels) or 'ipoly' "
                             "(PyTorchSim's XOR/polynomial hash)", choices=("plain", "ipoly"))
     interleave_bytes: int = param(256, "channel interleaving granularity", "bytes")
-    txn_bytes: int = param(64, "largest DMA transaction sent to memory (split at interleave boundaries)",
+    txn_bytes: int = param(128, "largest DMA transaction sent to memory (aligned; the DRAM splits it into its "
+                           "column accesses, e.g. 4 x 32 B on HBM2)",
                            "bytes")
     numa_partitions: int = param(1, "DRAM NUMA partitions (PyTorchSim dram_num_partitions); channel c is in "
                                  "partition c*P/channels, core k is local to partition k*P/cores", "partitions")
