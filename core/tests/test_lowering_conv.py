@@ -13,31 +13,12 @@ from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
 from npusim.lowering import lower
 from npusim.lowering.conv import conv_geometry
-from npusim.tog import Compute, Dma, Loop
+from npusim.testing.tog_walk import elements, instances
+from npusim.tog import Compute, Dma
 
 ORDER = ("N", "H", "W", "O", "KH", "KW", "C")
 
 
-def instances(tog, ids=None, env=None):
-    """Yield (node, env) for every dynamic instance of every non-loop node, in program order."""
-    env = env or {}
-    for i in tog.root if ids is None else ids:
-        node = tog.nodes[i]
-        if isinstance(node, Loop):
-            for v in range(node.start, node.end, node.step):
-                yield from instances(tog, node.body, {**env, node.var: v})
-        else:
-            yield node, env
-
-
-def elements(dma: Dma, env) -> np.ndarray:
-    """Flat element indices one DMA instance touches."""
-    idx = np.array([sum(env[v] * c for v, c in dma.offset.items())])
-    for d in dma.dims:
-        start = env[d.var] if d.var else 0
-        ext = min(d.size, d.bound - start) if d.var else d.size
-        idx = (idx[:, None] + (start + np.arange(ext)) * d.stride).ravel()
-    return idx
 
 
 def conv_kernel(n, h, w, c, o, kh, kw, stride=1, pad=0, dil=1, groups=1):

@@ -11,29 +11,10 @@ from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
 from npusim.lowering import lower
 from npusim.lowering.vector import split_ops
+from npusim.testing.tog_walk import elements, instances
 from npusim.tog import Compute, Dma, Loop
 
 
-def instances(tog, ids=None, env=None):
-    """Yield (node, env) for every dynamic instance of every non-loop node."""
-    env = env or {}
-    for i in tog.root if ids is None else ids:
-        node = tog.nodes[i]
-        if isinstance(node, Loop):
-            for v in range(node.start, node.end, node.step):
-                yield from instances(tog, node.body, {**env, node.var: v})
-        else:
-            yield node, env
-
-
-def elements(dma: Dma, env) -> np.ndarray:
-    """Flat element indices one DMA instance touches."""
-    idx = np.array([sum(env[v] * c for v, c in dma.offset.items())])
-    for d in dma.dims:
-        start = env[d.var] if d.var else 0
-        ext = min(d.size, d.bound - start) if d.var else d.size
-        idx = (idx[:, None] + (start + np.arange(ext)) * d.stride).ravel()
-    return idx
 
 
 @given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.sampled_from(["", "R", "C"]))

@@ -5,7 +5,6 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mapper_helpers import CALIB_CONVS, CALIB_GEMMS, conv, machine, make
 from npusim.engine.simulator import Simulator
 from npusim.errors import MappingError

@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 from hypothesis import given, settings
-
 from mapper_helpers import make
 from npusim.config import load_config
 from npusim.kernels import KernelSpec, Mapping

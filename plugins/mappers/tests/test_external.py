@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mapper_helpers import CALIB_GEMMS, conv, make
 from npusim.config import load_config
 from npusim.errors import MappingError

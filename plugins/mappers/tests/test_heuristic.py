@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mapper_helpers import CALIB_CONVS, CALIB_GEMMS, conv, machine, make
 from npusim.kernels import KernelSpec
 from npusim.testing.strategies import awkward_sizes

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mapper_helpers import conv
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping

@@ -8,8 +8,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from npusim.config import pytorchsim
 from npusim.config.fields import build
 from npusim.config.schema import COMPONENT_SECTIONS, DEFAULT_IMPLS, KERNEL_SECTIONS, MachineConfig

@@ -7,6 +7,7 @@ import json
 
 from npusim.errors import NpusimError
 from npusim.kernels import KernelSpec, Mapping
+
 from npusim_mappers import geometry as geo
 from npusim_mappers.cache import MappingCache, machine_key
 from npusim_mappers.config import MapperConfig

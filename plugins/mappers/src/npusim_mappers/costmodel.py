@@ -13,6 +13,7 @@ from npusim.kernels import KernelSpec
 from npusim.lowering.conv import conv_geometry, window
 from npusim.lowering.vector import split_ops
 from npusim.tog.ops import VEC_OPS
+
 from npusim_mappers import geometry as geo
 
 # DESIGN.md default machine: 16 channels x 940 MHz x 32 B = 481 GB/s (PyTorchSim tpuv3 config); used

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
+
 from npusim_mappers import geometry as geo
 from npusim_mappers.config import MapperConfig
+from npusim_mappers.oneshot import OneShot
 from npusim_mappers.validate import check_mapping
 
 
@@ -115,7 +117,7 @@ def write_mapping_file(path: str, items: list[tuple[KernelSpec, Mapping]]) -> No
     Path(path).write_text(json.dumps(data, indent=2, sort_keys=True))
 
 
-class ExternalMapper:
+class ExternalMapper(OneShot):
     """Tiles from the configured mapping file; a kernel with no entry is a MappingError (MissingEntry)."""
 
     name = "external"
@@ -124,7 +126,7 @@ class ExternalMapper:
         self.config = config
         self.machine = machine
         self._data: dict | None = None
-        self._proposed: set[str] = set()
+        super().__init__()
 
     @property
     def data(self) -> dict:
@@ -139,17 +141,6 @@ class ExternalMapper:
                 return entry_to_mapping(kernel, self.data[key], key, self.config.mapping_file, self.machine,
                                         self.config.double_buffer)
         return None
-
-    def propose(self, kernel: KernelSpec) -> Mapping | None:
-        """The file's mapping once per kernel, then None."""
-        key = kernel.signature()
-        if key in self._proposed:
-            return None
-        self._proposed.add(key)
-        return self.best(kernel)
-
-    def report(self, kernel: KernelSpec, mapping: Mapping, cycles: int) -> None:
-        """An external file is fixed: simulated costs are ignored."""
 
     def best(self, kernel: KernelSpec, simulate=None) -> Mapping:
         m = self.lookup(kernel)

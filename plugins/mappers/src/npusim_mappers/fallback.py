@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from npusim.kernels import KernelSpec, Mapping
+
 from npusim_mappers.autotune import AutotuneMapper
 from npusim_mappers.config import MapperConfig
 from npusim_mappers.external import ExternalMapper

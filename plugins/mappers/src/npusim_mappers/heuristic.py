@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 from npusim.kernels import KernelSpec, Mapping
+
 from npusim_mappers import geometry as geo
 from npusim_mappers.config import MapperConfig
+from npusim_mappers.oneshot import OneShot
 from npusim_mappers.space import dim_choices, fits, shrink, tile_space
 
 
@@ -27,7 +29,7 @@ def vector_lane_split(kernel: KernelSpec, tiles: dict, machine) -> tuple[str, in
     return axis, stride
 
 
-class HeuristicMapper:
+class HeuristicMapper(OneShot):
     """Deterministic single-shot mapper (the machine default): ask once, always the same mapping."""
 
     name = "heuristic"
@@ -36,19 +38,8 @@ class HeuristicMapper:
         self.config = config
         self.machine = machine
         self.timing = timing
-        self._proposed: set[str] = set()
         self._memo: dict[str, Mapping] = {}
-
-    def propose(self, kernel: KernelSpec) -> Mapping | None:
-        """The heuristic mapping the first time per kernel, then None (nothing else to try)."""
-        key = kernel.signature()
-        if key in self._proposed:
-            return None
-        self._proposed.add(key)
-        return self.best(kernel)
-
-    def report(self, kernel: KernelSpec, mapping: Mapping, cycles: int) -> None:
-        """The heuristic does not learn from simulated costs."""
+        super().__init__()
 
     def best(self, kernel: KernelSpec, simulate=None) -> Mapping:
         """The heuristic mapping (simulate is ignored: there is one candidate)."""

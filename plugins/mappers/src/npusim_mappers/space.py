@@ -5,6 +5,7 @@ import itertools
 import math
 
 from npusim.kernels import KernelSpec
+
 from npusim_mappers import geometry as geo
 
 

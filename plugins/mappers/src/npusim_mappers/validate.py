@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 
 import attrs
-
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
 from npusim.lowering import lower
 from npusim.tog import Compute, Dma, Loop, Tog
 from npusim.tog.validate import footprint_bytes
+
 from npusim_mappers import geometry as geo
 
 
