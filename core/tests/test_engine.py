@@ -126,6 +126,9 @@ def test_trace_and_json(tmp_path):
     cats = {e.get("cat") for e in data["traceEvents"]}
     assert {"gemm", "dma"} <= cats
     assert any(e["ph"] == "C" for e in data["traceEvents"])
+    k = res.kernels[0]
+    assert k["bound"] in ("compute", "memory") and 0 < k["array_utilization"] <= 1 and k["dram_bytes"] > 0
+    assert k["dram_bytes"] == res.cores[0]["bytes_read"] + res.cores[0]["bytes_written"]
     text = report.togsim_log(res)
     assert f"Total execution cycles: {res.total_cycles}" in text
     assert "Wall-clock time for simulation" in text

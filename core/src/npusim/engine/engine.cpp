@@ -400,6 +400,7 @@ void Engine::unit_try_start(int c, Unit& u, int unit_id) {
   Tick occ = t.occupancy * period_, lat = t.latency * period_;
   u.busy_until = now_ + occ;
   u.busy_ps += occ;
+  if (unit_id < p_.arrays) launches_[in.launch].array_busy += occ;
   u.count++;
   push(now_ + lat, EV_INST_DONE, c, slot);
   push(now_ + occ, EV_UNIT_FREE, c, unit_id);
@@ -507,6 +508,7 @@ void Engine::txn_done(const MemRequest& r) {
   in.txn_left--;
   if ((size_t)r.tenant >= tenant_bytes_.size()) tenant_bytes_.resize(r.tenant + 1, 0);
   tenant_bytes_[r.tenant] += r.bytes;
+  launches_[in.launch].bytes += r.bytes;
   if (p_.trace) {
     int64_t win = now_ / p_.trace_window;
     int64_t key = win * nchan_ + r.channel;

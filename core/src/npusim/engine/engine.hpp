@@ -71,6 +71,9 @@ class Engine {
   // Launch results: start/end ticks (end = -1 while running).
   Tick launch_start(int64_t id) const { return launches_[id].start; }
   Tick launch_end(int64_t id) const { return launches_[id].end; }
+  // Systolic-array busy time summed over arrays (ps) and DMA bytes moved, per launch.
+  Tick launch_array_busy(int64_t id) const { return launches_[id].array_busy; }
+  int64_t launch_bytes(int64_t id) const { return launches_[id].bytes; }
   std::string stats_json() const;
   const std::vector<TraceEvent>& trace() const { return trace_; }
   const std::vector<int64_t>& dram_counters() const { return dram_ctr_; }  // (window, channel, bytes) triples
@@ -86,7 +89,8 @@ class Engine {
     int64_t outer_total = 1;
     int64_t n(int node, int f) const { return nodes[(size_t)node * NF_COUNT + f]; }
   };
-  struct Launch { int kernel; int partition; int tenant; Tick at; Tick start = -1; Tick end = -1; int cores_left = 0; };
+  struct Launch { int kernel; int partition; int tenant; Tick at; Tick start = -1; Tick end = -1; int cores_left = 0;
+                  Tick array_busy = 0; int64_t bytes = 0; };
   struct Frame { int loop; int child; };
   struct Walker {
     bool active = false, done = true;  // active: has a kernel; done: walk finished (no more nodes)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from npusim.config import load_config
@@ -145,12 +146,23 @@ class Simulator:
         stats = json.loads(str(self.engine.stats_json()))
         period = self.period_ps
         kernels = []
+        core = self.machine.core
+        peak = self.components.dram.cpp.peak_bytes_per_ps() * period  # bytes per core cycle
+        cores_of = Counter(self.machine.partition_of_core())
         for lid, kid, part in self._launches:
             s, e = self.launch_span(lid)
             tog = self._kernels[kid]
+            cycles = e - s if e >= 0 else None
+            busy = int(self.engine.launch_array_busy(lid)) / period
+            nbytes = int(self.engine.launch_bytes(lid))
+            arrays = core.num_systolic_arrays * cores_of[part]
+            util = {"array_utilization": busy / (arrays * cycles) if cycles else 0.0,
+                    "dram_utilization": nbytes / (peak * cycles) if cycles else 0.0}
+            # bound: the resource closer to saturation over the kernel's span
+            util["bound"] = "compute" if util["array_utilization"] >= util["dram_utilization"] else "memory"
             kernels.append({"name": tog.name, "launch": lid, "partition": part, "start_cycle": s, "end_cycle": e,
-                            "cycles": e - s if e >= 0 else None, **{k: v for k, v in tog.meta.items()
-                                                                    if k in ("op", "dims", "mapping", "flops")}})
+                            "cycles": cycles, "dram_bytes": nbytes, **util,
+                            **{k: v for k, v in tog.meta.items() if k in ("op", "dims", "dtype", "mapping", "flops")}})
         end = max((k["end_cycle"] for k in kernels), default=0)
         start = min((k["start_cycle"] for k in kernels), default=0)
         total = int(round(end - start)) if kernels else 0
