@@ -8,10 +8,11 @@ M, N, K, TM = 256, 32, 64, 16  # weights B (K x N fp32, 8 KiB) are re-read once 
 
 
 def _run(tmp_path, **cache):
-    ov = {"mapper.impl": "fixed", **{f"cache.{k}": v for k, v in cache.items()}}
+    # 32-B transactions: every DRAM read is one sector, so request counts compare bytes
+    ov = {"mapper.impl": "fixed", "memory.txn_bytes": 32, **{f"cache.{k}": v for k, v in cache.items()}}
     mach = load_config("small-8x8", overrides=ov)
     kernel = KernelSpec("gemm", {"M": M, "N": N, "K": K}, operands={"A": "arg0_1", "B": "arg1_1", "C": "buf0"})
-    tog = lower(kernel, Mapping({"M": TM, "N": N, "K": K}, ("M", "N", "K")), mach)
+    tog = lower(kernel, Mapping({"M": TM, "N": N, "K": K}, ("M", "N", "K"), sub_tiles={"K": K}), mach)  # whole-K DMAs
     res = Simulator(mach).run([tog]).to_dict()
     return sum(c["reads"] for c in res["dram"]["channels"]), res
 

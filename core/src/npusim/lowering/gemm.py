@@ -34,6 +34,12 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     b.meta = {"op": kernel.op, "dims": dict(kernel.dims), "dtype": kernel.dtype, "mapping": mapping.to_dict(),
               "flops": 2 * nb * M * N * K}
     dt = kernel.dtype
+    # K is streamed in sub-tiles (PyTorchSim SUB_TILE_K; default: one weight fold = array rows): the
+    # output tile stays in the accumulators while DMA of the next K slice overlaps the current fold,
+    # so a GEMM starts when its first slice has arrived, not its whole operand block.
+    sub_k = mapping.sub_tiles.get("K") or (machine.core.array_rows if machine is not None else t["K"])
+    tk = max(1, min(t["K"], sub_k))
+    b.meta["k_step"] = tk
     ops = kernel.operands
     a = b.tensor("A", (nb, M, K), dt, ops.get("A", ""))
     w = b.tensor("B", (nb, K, N), dt, ops.get("B", ""))
@@ -46,10 +52,10 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     def body():
         with b.loop(order[0].lower(), kernel.dims[order[0]], step=t[order[0]], kind="outer"):
             with b.loop(order[1].lower(), kernel.dims[order[1]], step=t[order[1]], kind="outer"):
-                with b.loop("k", K, step=t["K"], kind="accum"):
-                    la = b.load(a, [Dim(t["M"], K, "m", M), Dim(t["K"], 1, "k", K)], a_off, tag="ld")
-                    lb = b.load(w, [Dim(t["K"], N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
-                    g = b.gemm(dm["M"], dm["N"], Dim(t["K"], 0, "k", K), dt, deps=[la, lb], name="gemm")
+                with b.loop("k", K, step=tk, kind="accum"):
+                    la = b.load(a, [Dim(t["M"], K, "m", M), Dim(tk, 1, "k", K)], a_off, tag="ld")
+                    lb = b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
+                    g = b.gemm(dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, deps=[la, lb], name="gemm")
                 last = g
                 for op in kernel.epilogue:
                     last = b.vector(op, [dm["M"], dm["N"]], dt, deps=[last], name=f"epilogue_{op}")

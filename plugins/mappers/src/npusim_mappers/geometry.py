@@ -152,6 +152,21 @@ def aligned_choices(extent: int, factor: int, every_multiple: bool = False) -> l
     return sorted({min(f * i, extent) for i in mult})
 
 
+def lowered_tiles(kernel: KernelSpec, mapping: Mapping, machine) -> dict[str, int]:
+    """Tiles as the lowering emits them: GEMM/BMM stream K in sub-tiles (SUB_TILE_K, default the array rows)."""
+    tiles = dict(mapping.tiles)
+    if kernel.op in ("gemm", "bmm"):
+        sub_k = mapping.sub_tiles.get("K") or machine.core.array_rows
+        tiles["K"] = max(1, min(tiles.get("K", kernel.dims["K"]), sub_k))
+    return tiles
+
+
+def lowered_footprint(kernel: KernelSpec, mapping: Mapping, machine) -> tuple[int, int]:
+    """footprint() of the TOG the lowering builds for `mapping` (one iteration's buffers)."""
+    return footprint(kernel, lowered_tiles(kernel, mapping, machine), machine.core.vector_lanes, mapping.lane_axis,
+                     mapping.lane_stride)
+
+
 def mapping_footprint(kernel: KernelSpec, mapping: Mapping, machine) -> tuple[int, int]:
     """footprint() of a Mapping on `machine`."""
     return footprint(kernel, mapping.tiles, machine.core.vector_lanes, mapping.lane_axis, mapping.lane_stride)

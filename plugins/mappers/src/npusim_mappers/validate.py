@@ -65,10 +65,11 @@ def check_mapping(kernel: KernelSpec, mapping: Mapping, machine) -> MappingInfo:
     check_tiles(kernel, mapping, machine)
     tog = lower(kernel, mapping, machine)
     check_tog_coverage(tog)
-    total, per_lane = geo.mapping_footprint(kernel, mapping, machine)
-    if footprint_bytes(tog) != total:
-        raise MappingError(f"kernel {kernel.name or kernel.op}: mapper footprint {total} B disagrees with the "
+    lowered, _ = geo.lowered_footprint(kernel, mapping, machine)
+    if footprint_bytes(tog) != lowered:
+        raise MappingError(f"kernel {kernel.name or kernel.op}: mapper footprint {lowered} B disagrees with the "
                            f"lowered TOG's {footprint_bytes(tog)} B")
+    total, per_lane = geo.mapping_footprint(kernel, mapping, machine)  # what the mapping reserves
     ext = geo.extents(kernel)
     outer, accum = geo.outer_accum(kernel)
     tiles = mapping.tiles
