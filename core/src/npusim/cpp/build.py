@@ -20,10 +20,10 @@ def cache_dir() -> Path:
     return Path(base) / "cpp"
 
 
-def _digest(name: str, sources: list[Path], headers: list[Path], include_dirs: list[Path]) -> str:
+def _digest(name: str, sources: list[Path], headers: list[Path], include_dirs: list[Path], flags: list[str]) -> str:
     h = hashlib.sha256()
     h.update(name.encode())
-    h.update(" ".join(CXX_FLAGS).encode())
+    h.update(" ".join(flags).encode())
     all_headers = set(headers)
     for d in include_dirs:
         all_headers.update(p for p in Path(d).rglob("*.hpp"))
@@ -33,11 +33,11 @@ def _digest(name: str, sources: list[Path], headers: list[Path], include_dirs: l
     return h.hexdigest()[:20]
 
 
-def _compile(name: str, sources: list[Path], include_dirs: list[Path], out: Path) -> None:
+def _compile(name: str, sources: list[Path], include_dirs: list[Path], out: Path, flags: list[str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".so", dir=out.parent)
     os.close(fd)
-    cmd = ["g++", *CXX_FLAGS, *[f"-I{d}" for d in include_dirs], *map(str, sources), "-o", tmp]
+    cmd = ["g++", *flags, *[f"-I{d}" for d in include_dirs], *map(str, sources), "-o", tmp]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         os.unlink(tmp)
@@ -46,9 +46,10 @@ def _compile(name: str, sources: list[Path], include_dirs: list[Path], out: Path
 
 
 def load_cpp(name: str, sources: list[Path | str], headers: list[Path | str],
-             include_dirs: list[Path | str] = ()) -> Path:
+             include_dirs: list[Path | str] = (), extra_flags: list[str] = ()) -> Path:
     """Build (if needed) and load library `name`; `headers` are included into cppyy.
 
+    extra_flags are appended to the g++ flags (and to the cache key), e.g. ["-O3"] for hot loops.
     Returns the path of the loaded shared library. Loading the same name twice is a no-op.
     """
     with _lock:
@@ -57,9 +58,10 @@ def load_cpp(name: str, sources: list[Path | str], headers: list[Path | str],
         srcs = [Path(s).resolve() for s in sources]
         hdrs = [Path(h).resolve() for h in headers]
         incs = [INCLUDE_DIR, *[Path(d).resolve() for d in include_dirs]]
-        lib = cache_dir() / f"{name}-{_digest(name, srcs, hdrs, incs)}" / f"lib{name}.so"
+        flags = [*CXX_FLAGS, *extra_flags]
+        lib = cache_dir() / f"{name}-{_digest(name, srcs, hdrs, incs, flags)}" / f"lib{name}.so"
         if not lib.exists():
-            _compile(name, srcs, incs, lib)
+            _compile(name, srcs, incs, lib, flags)
         import cppyy  # imported only when a C++ component is built
 
         for d in incs:

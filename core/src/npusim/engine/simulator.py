@@ -24,7 +24,7 @@ class SimulationError(NpusimError):
 
 
 def _load_engine():
-    load_cpp("npusim_engine", [HERE / "engine.cpp"], [HERE / "engine.hpp"], [HERE])
+    load_cpp("npusim_engine", [HERE / "engine.cpp"], [HERE / "engine.hpp"], [HERE], extra_flags=["-O3"])
 
 
 class Simulator:
