@@ -52,8 +52,9 @@ class LoweredGraph:
         self.random_nodes = [n for n in gm.graph.nodes if n.op == "call_function"
                              and A.op_name(n.target) in A.RANDOM_OPS]
 
-    def run_eager(self, args, rng_values: dict | None = None):
-        """Reference: every node run with eager ATen kernels; random ops' values recorded in rng_values."""
+    def _interpret(self, args, call_function):
+        """Walk the graph once: placeholders take `args`, call_function nodes go to `call_function(node, env)`
+        (which stores its value in env, or leaves it to a later group), the output is returned."""
         env = {}
         out = None
         it = iter(args)
@@ -63,37 +64,33 @@ class LoweredGraph:
             elif node.op == "get_attr":
                 env[node] = getattr(self.gm, node.target)
             elif node.op == "call_function":
-                env[node] = eager_node(node, env)
-                if rng_values is not None and node in self.random_nodes:
-                    rng_values[node] = env[node]
+                call_function(node, env)
             elif node.op == "output":
                 out = _lookup(node.args[0], env)
         return out
 
+    def run_eager(self, args, rng_values: dict | None = None):
+        """Reference: every node run with eager ATen kernels; random ops' values recorded in rng_values."""
+        def call(node, env):
+            env[node] = eager_node(node, env)
+            if rng_values is not None and node in self.random_nodes:
+                rng_values[node] = env[node]
+        return self._interpret(args, call)
+
     def run_tiled(self, args, mappings: list, rng_values: dict):
         """Every kernel group executed tile by tile with its kernels' mappings (mappings[i] for kernel i)."""
-        env = {}
-        out = None
-        it = iter(args)
-        for node in self.gm.graph.nodes:
-            if node.op == "placeholder":
-                env[node] = next(it)
-            elif node.op == "get_attr":
-                env[node] = getattr(self.gm, node.target)
-            elif node.op == "call_function":
-                if node in rng_values:
-                    env[node] = rng_values[node]
-                    continue
-                g = self._out_group.get(node)
-                if g is None:
-                    if node not in self._grouped:
-                        env[node] = eager_node(node, env)
-                    continue
-                maps = [mappings[i] for i in self._kernels_of(g)] if mappings else []
-                env[node] = exec_group(g, env, maps)
-            elif node.op == "output":
-                out = _lookup(node.args[0], env)
-        return out
+        def call(node, env):
+            if node in rng_values:
+                env[node] = rng_values[node]
+                return
+            g = self._out_group.get(node)
+            if g is None:
+                if node not in self._grouped:
+                    env[node] = eager_node(node, env)
+                return
+            maps = [mappings[i] for i in self._kernels_of(g)] if mappings else []
+            env[node] = exec_group(g, env, maps)
+        return self._interpret(args, call)
 
     def _kernels_of(self, g):
         return self.group_kernels[self._gidx[id(g)]]
