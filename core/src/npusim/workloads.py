@@ -8,8 +8,10 @@ from npusim.errors import WorkloadError
 from npusim.kernels import KernelSpec
 
 SPEC_ARGS = {"gemm": 3, "bmm": 4, "conv": 8, "attention": 3, "layernorm": 2, "softmax": 2, "encoder": 3}
-SPEC_HELP = ("gemm:M,N,K | bmm:B,M,N,K | conv:B,H,W,Cin,Cout,K,stride,pad | attention:HEADS,SEQ,DIM | "
-             "layernorm:ROWS,COLS | softmax:ROWS,COLS | encoder:HIDDEN,HEADS,SEQ | a model-zoo name | a TOG .json/.onnx")
+SPEC_FORMS = {"gemm": "gemm:M,N,K", "bmm": "bmm:B,M,N,K", "conv": "conv:B,H,W,Cin,Cout,K,stride,pad",
+              "attention": "attention:HEADS,SEQ,DIM", "layernorm": "layernorm:ROWS,COLS",
+              "softmax": "softmax:ROWS,COLS", "encoder": "encoder:HIDDEN,HEADS,SEQ"}
+SPEC_HELP = " | ".join([*SPEC_FORMS.values(), "a model-zoo name", "a TOG .json/.onnx"])
 
 
 def parse_spec(spec: str) -> tuple[str, list[int]] | None:
@@ -17,14 +19,13 @@ def parse_spec(spec: str) -> tuple[str, list[int]] | None:
     m = re.fullmatch(r"([a-z_]+):([0-9, ]+)", spec.strip())
     if not m:
         if spec.split(":")[0] in SPEC_ARGS:
-            raise WorkloadError(f"workload {spec!r}: expected {SPEC_HELP.split(' | ')[list(SPEC_ARGS).index(spec.split(':')[0])]}")
+            raise WorkloadError(f"workload {spec!r}: expected {SPEC_FORMS[spec.split(':')[0]]}")
         return None
     kind, args = m.group(1), [int(x) for x in m.group(2).replace(" ", "").split(",") if x]
     if kind not in SPEC_ARGS:
         raise WorkloadError(f"unknown workload kind {kind!r} (valid: {SPEC_HELP})")
     if len(args) != SPEC_ARGS[kind] or any(a <= 0 for a in args[:2]):
-        raise WorkloadError(f"workload {spec!r}: {kind} takes {SPEC_ARGS[kind]} positive integers "
-                            f"({SPEC_HELP.split(' | ')[list(SPEC_ARGS).index(kind)]})")
+        raise WorkloadError(f"workload {spec!r}: {kind} takes {SPEC_ARGS[kind]} positive integers ({SPEC_FORMS[kind]})")
     return kind, args
 
 

@@ -112,7 +112,6 @@ void Engine::start_launch(int p) {
     w.done = false;
     w.launch = id;
     w.kernel = L.kernel;
-    w.rank = r;
     w.ncores = k.outer_nest.empty() ? 1 : n;
     w.outer_idx = r;
     w.vals.assign(k.nvars, 0);
@@ -172,7 +171,7 @@ bool Engine::walker_next(int c, int& node) {
         w.outer_idx += w.ncores;
         continue;
       }
-      int loop = w.stack.back().loop;
+      int loop = w.stack.back();
       close_scope(core, w.stack.size());
       int64_t var = k.n(loop, NF_VAR);
       w.vals[var] += k.n(loop, NF_STEP);
@@ -190,7 +189,7 @@ bool Engine::walker_next(int c, int& node) {
         w.cursor = (int)k.n(cur, NF_NEXT_SIBLING);
         continue;
       }
-      w.stack.push_back(Frame{cur, 0});
+      w.stack.push_back(cur);
       if (w.scope_loads.size() <= w.stack.size()) w.scope_loads.resize(w.stack.size() + 1);
       w.vals[k.n(cur, NF_VAR)] = k.n(cur, NF_START);
       w.cursor = (int)k.n(cur, NF_FIRST_CHILD);

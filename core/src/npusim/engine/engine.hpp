@@ -91,21 +91,20 @@ class Engine {
   };
   struct Launch { int kernel; int partition; int tenant; Tick at; Tick start = -1; Tick end = -1; int cores_left = 0;
                   Tick array_busy = 0; int64_t bytes = 0; };
-  struct Frame { int loop; int child; };
   struct Walker {
     bool active = false, done = true;  // active: has a kernel; done: walk finished (no more nodes)
     int held = -1;               // node fetched from the walk but not issued yet (blocked)
     int64_t launch = -1;
     int kernel = -1;
-    int rank = 0, ncores = 1;
+    int ncores = 1;
     int64_t outer_idx = 0;      // next flattened outer iteration assigned to this core
     bool in_body = false;
     std::vector<int64_t> vals;
-    std::vector<Frame> stack;
+    std::vector<int> stack;      // open (non-outer) loops, innermost last
     int cursor = -1;            // next node to issue in the current sibling list (-1: end of list)
     std::vector<std::vector<int64_t>> scope_loads;  // per stack depth: load instance slots to close
-    std::vector<int64_t> last_inst;  // per node: slot<<20|... encoded (slot, seq) via two arrays
-    std::vector<int64_t> last_seq;
+    std::vector<int64_t> last_inst;  // per node: pool slot of its most recent instance
+    std::vector<int64_t> last_seq;   // per node: that instance's seq (a recycled slot has another seq)
   };
   struct Inst {
     int64_t seq = -1;

@@ -57,7 +57,7 @@ def write_trace(res: SimResult, path: str | Path, period_ps: int) -> None:
     """Chrome trace-event JSON (opens in Perfetto): one track per array, vector unit, DMA queue, DRAM channel."""
     if res.trace is None:
         raise ValueError("the simulation ran without tracing (Simulator(trace=True))")
-    events, counters = res.trace
+    events, counters, window = res.trace
     out = []
     names = {k["launch"]: k["name"] for k in res.kernels}
     ncores = len(res.cores)
@@ -76,7 +76,6 @@ def write_trace(res: SimResult, path: str | Path, period_ps: int) -> None:
                     "name": f"{names.get(launch, launch)}:{kind}:n{node}", "cat": kind})
     dram_pid = ncores
     out.append({"ph": "M", "name": "process_name", "pid": dram_pid, "args": {"name": "DRAM"}})
-    window = 1_000_000
     for i in range(0, len(counters), 3):
         win, ch, nbytes = counters[i:i + 3]
         out.append({"ph": "C", "pid": dram_pid, "name": f"channel {ch} GB/s", "ts": win * window / 1e6,

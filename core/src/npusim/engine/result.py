@@ -29,7 +29,7 @@ class SimResult:
     engine_seconds: float = 0.0
     mappings: list[Any] = attrs.field(factory=list)
     extra: dict = attrs.field(factory=dict)
-    trace: Any = None  # (events, names, dram_counters) when tracing was on
+    trace: Any = None  # (unit events, DRAM counter triples, counter window ps) when tracing was on
 
     def to_dict(self) -> dict:
         out = {"total_cycles": self.total_cycles, "simulated_seconds": self.simulated_seconds,

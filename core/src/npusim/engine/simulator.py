@@ -57,6 +57,7 @@ class Simulator:
         trace = trace or self.machine.sim.trace
         p.trace = int(trace)
         self.trace_enabled = trace
+        self.trace_window_ps = p.trace_window
         c = self.components
         top = c.cache.cpp if c.cache.cpp is not None else c.dram.cpp
         self.engine = cppyy.gbl.npusim.Engine(p, top, c.noc.cpp, c.timing.cpp)
@@ -178,7 +179,8 @@ class Simulator:
         trace = None
         if self.trace_enabled:
             ev = self.engine.trace()
-            trace = ([(e.track, e.name, e.kernel, e.start, e.end) for e in ev], list(self.engine.dram_counters()))
+            trace = ([(e.track, e.name, e.kernel, e.start, e.end) for e in ev], list(self.engine.dram_counters()),
+                     int(self.trace_window_ps))
         res = SimResult(
             total_cycles=total, simulated_seconds=total * period * 1e-12,
             wall_seconds=time.perf_counter() - self._wall0 + self.setup_seconds, config=self.machine.to_dict(),
