@@ -32,6 +32,10 @@ class CacheDevice : public MemoryDevice {
   virtual ~CacheDevice() {}
   // Set the device that serves misses (called once before simulation).
   virtual void set_downstream(MemoryDevice* next) = 0;
+  // End-of-run flush at time `now`: queue a write-back of every dirty line downstream (drained by
+  // later advance() calls; next_event() stays finite until they are sent). Returns the number of
+  // write-backs queued. Default: a cache that holds no dirty data has nothing to flush.
+  virtual int64_t flush(Tick now) { (void)now; return 0; }
 };
 
 }  // namespace npusim
