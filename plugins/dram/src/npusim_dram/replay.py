@@ -58,17 +58,26 @@ def route(component, addrs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ch, local
 
 
-def replay(component, addrs: np.ndarray, writes: np.ndarray, rate_per_ns: float = 0.0) -> dict:
-    """Run the trace through `component` (its `.cpp` a MemoryDevice); summary dict of the run."""
+def replay(component, addrs: np.ndarray, writes: np.ndarray, rate_per_ns: float = 0.0,
+           completions: np.ndarray | None = None, req_bytes: int = TRACE_BYTES, interval_ps: int | None = None) -> dict:
+    """Run the trace through `component` (its `.cpp` a MemoryDevice); summary dict of the run.
+
+    `completions` (int64, one per request) receives each request's completion time in ps; `req_bytes` and
+    `interval_ps` (overrides `rate_per_ns`) let tests offer other request sizes and unaligned arrival times."""
     import cppyy
 
     if rate_per_ns < 0:
         raise ConfigError(f"--rate must be >= 0 requests/ns, got {rate_per_ns}")
     interval = int(round(1000.0 / rate_per_ns)) if rate_per_ns > 0 else 0
+    if interval_ps is not None:
+        interval = interval_ps
+    if completions is not None and (completions.dtype != np.int64 or len(completions) != len(addrs)):
+        raise ValueError("completions must be an int64 array with one entry per request")
+    out = completions if completions is not None else cppyy.nullptr
     ch, local = route(component, addrs)
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
-    r = cppyy.gbl.npusim.dram_replay(component.cpp, ch, local, writes, len(addrs), TRACE_BYTES, interval)
+    r = cppyy.gbl.npusim.dram_replay(component.cpp, ch, local, writes, len(addrs), req_bytes, interval, out)
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
     stats = component.stats()

@@ -10,7 +10,7 @@ void map_trace(const DramDevice& dev, const int64_t* addrs, int64_t n, int64_t* 
 }
 
 ReplayResult dram_replay(MemoryDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write,
-                         int64_t n, int64_t req_bytes, int64_t interval_ps) {
+                         int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out) {
   auto t0 = std::chrono::steady_clock::now();
   ReplayResult r;
   std::vector<MemCompletion> done;
@@ -37,6 +37,7 @@ ReplayResult dram_replay(MemoryDevice& dev, const int64_t* channel, const int64_
     dev.advance(now, done);
     for (const MemCompletion& c : done) {
       ++completed;
+      if (done_out) done_out[c.req.id] = c.time;
       r.bytes += c.req.bytes;
       if (c.req.is_write) r.writes++;
       else { r.reads++; r.read_lat_ps += (double)(c.time - c.req.issue); }

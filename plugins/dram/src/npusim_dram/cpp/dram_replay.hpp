@@ -16,8 +16,9 @@ struct ReplayResult {
 void map_trace(const DramDevice& dev, const int64_t* addrs, int64_t n, int64_t* channel, int64_t* local);
 
 // Replays n requests (channel, local address, is_write) of req_bytes each on any MemoryDevice;
-// interval_ps = 0 offers them as fast as the device accepts.
+// interval_ps = 0 offers them as fast as the device accepts. When done_out is not null, done_out[i] receives
+// the completion time (ps) of request i (for determinism / equivalence checks).
 ReplayResult dram_replay(MemoryDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write,
-                         int64_t n, int64_t req_bytes, int64_t interval_ps);
+                         int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out);
 
 }  // namespace npusim
