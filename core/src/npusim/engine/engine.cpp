@@ -219,7 +219,7 @@ int64_t Engine::extent(const Kernel& k, int64_t d, const std::vector<int64_t>& v
   const int64_t* row = &k.dims[(size_t)d * 4];
   int64_t size = row[0];
   if (row[2] >= 0) size = std::min(size, row[3] - vals[row[2]]);
-  return size;
+  return std::max<int64_t>(size, 0);  // an offset part past a border tile's end is empty
 }
 
 TileTiming Engine::timing_of(const Kernel& k, int node, const Inst& in) {
@@ -241,6 +241,19 @@ TileTiming Engine::timing_of(const Kernel& k, int node, const Inst& in) {
   if (t.latency < t.occupancy) t.latency = t.occupancy;
   tcache_[key] = t;
   return t;
+}
+
+bool Engine::sparse_lookup(const Walker& w, const Kernel& k, int node, TileTiming& out) const {
+  // A GEMM instance is named by the tile addresses of its (first two) load dependencies.
+  int64_t addr[2] = {-1, -1};
+  int n = 0;
+  for (int64_t i = 0; i < k.n(node, NF_DEP_COUNT) && n < 2; ++i) {
+    int dep = (int)k.deps[k.n(node, NF_DEP_BEGIN) + i];
+    int64_t ds = w.last_inst[dep];
+    if (ds < 0 || pool_[ds].seq != w.last_seq[dep] || pool_[ds].type != NT_LOAD) continue;
+    addr[n++] = pool_[ds].base;
+  }
+  return n == 2 && sparse_.gemm_override(w.kernel, node, addr[0], addr[1], out);
 }
 
 void Engine::try_issue(int c) {
@@ -298,12 +311,16 @@ void Engine::issue_node(int c, int node) {
   in->node = node;
   in->type = type;
   in->launch = w.launch;
+  TileTiming sparse_t;  // data-dependent GEMM timing; latency 0: all products zero, not waited for
+  bool sparse_gemm = type == NT_GEMM && !sparse_.empty() && sparse_lookup(w, k, node, sparse_t);
+  bool zero_gemm = sparse_gemm && sparse_t.latency == 0;
+  if (sparse_gemm) sparse_.hold(slot, sparse_t);
   for (int64_t i = 0; i < k.n(node, NF_DEP_COUNT); ++i) {
     int dep = (int)k.deps[k.n(node, NF_DEP_BEGIN) + i];
     int64_t ds = w.last_inst[dep];
     if (ds < 0 || pool_[ds].seq != w.last_seq[dep]) continue;  // finished and recycled
     Inst& d = pool_[ds];
-    if (!d.done) { in->pending++; d.waiters.push_back(slot); }
+    if (!d.done && !zero_gemm) { in->pending++; d.waiters.push_back(slot); }
     if (d.type == NT_LOAD && !d.freed) { d.consumers++; in->dep_loads.push_back(ds); }
   }
   w.last_inst[node] = slot;
@@ -332,17 +349,27 @@ void Engine::issue_node(int c, int node) {
     in->flags = (int)k.n(node, NF_FLAGS);
     in->tag = (int)k.n(node, NF_TAG);
     in->is_async = k.n(node, NF_ASYNC) != 0;
+    // An all-zero tile (sparsity table) skips its MOVIN: no DRAM traffic, no scratchpad buffer.
+    bool skip = type == NT_LOAD && in->pending == 0 && !sparse_.empty() &&
+                sparse_.load_skipped(w.kernel, node, in->base, bytes);
     if (type == NT_LOAD) {
-      core.n_movin++;
-      in->spad = bytes;
-      core.spad_used += bytes;
-      core.spad_peak = std::max(core.spad_peak, core.spad_used);
+      if (!skip) {
+        core.n_movin++;
+        in->spad = bytes;
+        core.spad_used += bytes;
+        core.spad_peak = std::max(core.spad_peak, core.spad_used);
+      }
       w.scope_loads[w.stack.size()].push_back(slot);
     } else {
       core.n_movout++;
     }
     if (in->is_async) core.tag_outstanding[in->tag]++;
     else core.sync_wait = slot;
+    if (skip) {
+      in->unit = 0;
+      push(now_, EV_INST_DONE, c, slot);
+      return;
+    }
     // Loads round-robin over the first D-1 queues and stores use the last one (with D > 1), so a
     // MOVOUT waiting for its GEMM never blocks the next tile's MOVINs (head-of-line blocking); with a
     // single queue both share it, as on a one-channel DMA engine.
@@ -364,7 +391,7 @@ void Engine::issue_node(int c, int node) {
     bool new_chain = krow[2] < 0 || w.vals[krow[2]] == 0;
     if (new_chain) core.array_of_gemm[node] = core.next_array++ % p_.arrays;
     in->unit = core.array_of_gemm[node];
-    core.n_gemm++;
+    if (!zero_gemm) core.n_gemm++;  // a skipped GEMM passes its array queue in order, taking no time
     Unit& u = core.arrays[in->unit];
     u.q.push_back(slot);
     unit_try_start(c, u, in->unit);
@@ -394,16 +421,21 @@ void Engine::unit_try_start(int c, Unit& u, int unit_id) {
   u.q.pop_front();
   const Kernel& k = kernels_[launches_[in.launch].kernel];
   TileTiming t = timing_of(k, in.node, in);
+  TileTiming st;
+  if (!sparse_.empty() && sparse_.take(slot, st)) {
+    sparse_.count_gemm(st, t);
+    t = st;
+  }
   in.started = true;
   in.start = now_;
   Tick occ = t.occupancy * period_, lat = t.latency * period_;
   u.busy_until = now_ + occ;
   u.busy_ps += occ;
   if (unit_id < p_.arrays) launches_[in.launch].array_busy += occ;
-  u.count++;
+  if (lat > 0) u.count++;
   push(now_ + lat, EV_INST_DONE, c, slot);
   push(now_ + occ, EV_UNIT_FREE, c, unit_id);
-  if (p_.trace) trace_.push_back(TraceEvent{c * 64 + unit_id, in.node, in.launch, now_, now_ + lat});
+  if (p_.trace && lat > 0) trace_.push_back(TraceEvent{c * 64 + unit_id, in.node, in.launch, now_, now_ + lat});
 }
 
 void Engine::map_channel(int64_t addr, int32_t& ch, int64_t& local) const {
@@ -684,7 +716,7 @@ std::string Engine::stats_json() const {
   std::ostringstream o;
   auto cyc = [&](Tick t) { return (double)t / period_; };
   o << "{\"now_ps\":" << now_ << ",\"core_period_ps\":" << period_ << ",\"mem_transactions\":" << mem_reqs_
-    << ",\"tenant_bytes\":[";
+    << ",\"sparsity\":" << sparse_.json() << ",\"tenant_bytes\":[";
   for (size_t i = 0; i < tenant_bytes_.size(); ++i) o << (i ? "," : "") << tenant_bytes_[i];
   o << "],\"cores\":[";
   for (size_t i = 0; i < cores_.size(); ++i) {

@@ -13,6 +13,7 @@
 #include "npusim/interconnect.hpp"
 #include "npusim/memory.hpp"
 #include "npusim/types.hpp"
+#include "sparsity.hpp"
 
 namespace npusim {
 
@@ -78,6 +79,8 @@ class Engine {
   const std::vector<TraceEvent>& trace() const { return trace_; }
   const std::vector<int64_t>& dram_counters() const { return dram_ctr_; }  // (window, channel, bytes) triples
   std::string error() const { return error_; }
+  // Zero-tile / sparse-GEMM overrides filled from operand data (see sparsity.hpp); empty = dense.
+  SparsityTable& sparsity() { return sparse_; }
 
  private:
   struct Kernel {
@@ -169,6 +172,7 @@ class Engine {
   void map_channel(int64_t addr, int32_t& ch, int64_t& local) const;
   void finish_walker(int c);
   TileTiming timing_of(const Kernel& k, int node, const Inst& in);
+  bool sparse_lookup(const Walker& w, const Kernel& k, int node, TileTiming& out) const;
   int64_t extent(const Kernel& k, int64_t dim_row, const std::vector<int64_t>& vals) const;
 
   EngineParams p_;
@@ -202,6 +206,7 @@ class Engine {
   int64_t mem_reqs_ = 0;
   bool stop_on_end_ = false, stop_now_ = false;
   std::vector<int64_t> tenant_bytes_;  // DMA bytes moved per tenant
+  SparsityTable sparse_;
 };
 
 }  // namespace npusim

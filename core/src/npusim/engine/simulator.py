@@ -13,7 +13,7 @@ from npusim.engine.components import build_components
 from npusim.engine.flatten import flatten
 from npusim.engine.result import SimResult
 from npusim.errors import NpusimError
-from npusim.tog.ops import Tog
+from npusim.tog.ops import Dma, Tog
 
 HERE = Path(__file__).resolve().parent
 ALIGN = 4096  # tensor base alignment [bytes] (one DRAM page)
@@ -24,7 +24,8 @@ class SimulationError(NpusimError):
 
 
 def _load_engine():
-    load_cpp("npusim_engine", [HERE / "engine.cpp"], [HERE / "engine.hpp"], [HERE], extra_flags=["-O3"])
+    load_cpp("npusim_engine", [HERE / "engine.cpp"], [HERE / "sparsity.hpp", HERE / "engine.hpp"], [HERE],
+             extra_flags=["-O3"])
 
 
 class Simulator:
@@ -67,6 +68,7 @@ class Simulator:
         self._next_addr = 0
         self._addr: dict[str, int] = {}
         self._kernels: list[Tog] = []
+        self._bases: list[dict[str, int]] = []  # per kernel: tensor name -> base byte address
         self._launches: list[tuple[int, int, int]] = []  # (launch id, kernel index, partition)
         self._wall0 = time.perf_counter()
         self.setup_seconds = self._wall0 - t0
@@ -95,7 +97,38 @@ class Simulator:
         kid = self.engine.add_kernel(tog.name, v(nodes), v(dims), v(offs), v(deps), nvars, root)
         assert kid == idx
         self._kernels.append(tog)
+        self._bases.append(base)
         return idx
+
+    # -- data-dependent timing (sparsity) -------------------------------------------------------
+    def _node_index(self, kid: int, node_id: int) -> int:
+        return next(i for i, (n, _) in enumerate(self._kernels[kid].walk()) if n.id == node_id)
+
+    def _byte_addr(self, kid: int, node_id: int, elem_offset: int) -> int:
+        tog = self._kernels[kid]
+        t = tog.tensors[tog.nodes[node_id].tensor]
+        return self._bases[kid][t.name] + int(elem_offset) * t.elem_bytes
+
+    def skip_loads(self, kid: int, node_id: int, elem_offsets) -> None:
+        """Load node `node_id` of kernel `kid` skips (no MOVIN) every instance whose tile starts at one of
+        `elem_offsets` (elements from its tensor's start): all-zero tiles."""
+        import cppyy
+
+        addrs = [self._byte_addr(kid, node_id, o) for o in elem_offsets]
+        self.engine.sparsity().skip_loads(kid, self._node_index(kid, node_id), cppyy.gbl.std.vector["int64_t"](addrs))
+
+    def sparse_gemms(self, kid: int, node_id: int, rows) -> None:
+        """GEMM node `node_id` of kernel `kid`: rows (A tile offset, B tile offset, latency, occupancy) override
+        the timing of the instance whose two load dependencies start at those element offsets; latency 0 =
+        every product is zero (not issued)."""
+        import cppyy
+
+        tog = self._kernels[kid]
+        la, lb = [d for d in tog.nodes[node_id].deps if isinstance(tog.nodes[d], Dma)][:2]
+        flat = []
+        for a_off, b_off, lat, occ in rows:
+            flat += [self._byte_addr(kid, la, a_off), self._byte_addr(kid, lb, b_off), int(lat), int(occ)]
+        self.engine.sparsity().gemm_timings(kid, self._node_index(kid, node_id), cppyy.gbl.std.vector["int64_t"](flat))
 
     def launch(self, tog: Tog | int, partition: int = 0, at_cycle: float = 0, tenant: int = 0) -> int:
         """Queue a kernel on `partition` no earlier than `at_cycle` (core cycles); returns a launch id."""
@@ -186,7 +219,8 @@ class Simulator:
             wall_seconds=time.perf_counter() - self._wall0 + self.setup_seconds, config=self.machine.to_dict(),
             cores=cores, dram=comp.dram.stats(), noc=comp.noc.stats(),
             cache=comp.cache.stats() if comp.cache.cpp is not None else {}, kernels=kernels,
-            engine_seconds=self.engine_seconds, trace=trace, extra={"tenant_bytes": stats["tenant_bytes"]})
+            engine_seconds=self.engine_seconds, trace=trace,
+            extra={"tenant_bytes": stats["tenant_bytes"], "sparsity": stats["sparsity"]})
         self.plugins.hook.npusim_sim_finish(sim=self, result=res)
         extra: dict = {}
         self.plugins.hook.npusim_report(result=res, out=extra)  # plugins add report entries
