@@ -1,8 +1,9 @@
 """Vector-kernel lowering: (R, C) row-major tiles, elementwise op chain, optional reduction along R or C.
 
 kernel.epilogue lists the vector ops (npusim.tog.ops.VEC_OPS names) in order. With kernel.reduce set,
-the reduced dimension becomes the innermost "accum" loop: ops up to and including the first
-reduce_* op run on every input tile (a reduce_sum is implied when none is listed), the remaining
+the reduced dimension becomes the innermost "accum" loop: ops up to and including the last
+reduce_* op run on every input tile (several reductions of one input fused into one kernel list
+their per-tile ops one after another; a reduce_sum is implied when none is listed), the remaining
 ops run once on the reduced tile after the loop, and the output is (R, 1) for reduce "C" or (1, C)
 for reduce "R". Lane split (mapping.lane_axis / lane_stride) decides the per-lane scratchpad
 layout and is checked by the mapper; the DMA tiles do not depend on it.
@@ -22,10 +23,10 @@ def split_ops(kernel: KernelSpec) -> tuple[list[str], list[str]]:
     ops = list(kernel.epilogue)
     if not kernel.reduce:
         return ops, []
-    for i, op in enumerate(ops):
-        if op in REDUCE_OPS:
-            return ops[:i + 1], ops[i + 1:]
-    return [*ops, "reduce_sum"], []
+    last = max((i for i, op in enumerate(ops) if op in REDUCE_OPS), default=None)
+    if last is None:
+        return [*ops, "reduce_sum"], []
+    return ops[:last + 1], ops[last + 1:]
 
 
 def lower_vector(kernel: KernelSpec, mapping: Mapping, machine):
