@@ -42,6 +42,7 @@ class Pending:
 
     waiters: list[int] = field(default_factory=list)
     modified: bool = False
+    flush_on_fill: bool = False  # pending at a flush: a modified fill is written back when it arrives
 
 
 class ReferenceSlice:
@@ -54,7 +55,7 @@ class ReferenceSlice:
         self.sets = [[self._empty() for _ in range(g.assoc)] for _ in range(g.sets)]
         self.mshr: dict[int, Pending] = {}
         self.stats = dict(accesses=0, hits=0, misses=0, line_misses=0, sector_misses=0, mshr_merges=0,
-                          reservation_fails=0, writebacks=0)
+                          reservation_fails=0, writebacks=0, flush_writebacks=0)
 
     def _empty(self) -> Line:
         return Line(None, ["I"] * self.nsec, [True] * self.nsec)
@@ -217,12 +218,43 @@ class ReferenceSlice:
             line = self._victim(self.set_of(saddr))
             self._evict(line, out)
             self._install(line, block, now)
-        if entry.modified or line.state[sec] == "M":
+        if entry.modified and entry.flush_on_fill:
+            out.append((saddr, self.atom, 1, WRITE_BACK))
+            self.stats["flush_writebacks"] += 1
+            line.state[sec] = "V"
+        elif entry.modified or line.state[sec] == "M":
             line.state[sec] = "M"
         else:
             line.state[sec] = "V"
         line.readable[sec] = True
         return entry.waiters, out
+
+    def dirty_sectors(self) -> int:
+        """Sectors in state M (what an end-of-run flush must write back)."""
+        return sum(line.state.count("M") for ways in self.sets for line in ways if line.block is not None)
+
+    def flush(self) -> list:
+        """End-of-run flush: write back every M sector (sets in order, ways in order, sectors in order).
+
+        A readable M sector becomes V; an unreadable one (a partial lazy write) becomes I. MSHR entries
+        pending now write their sector back when the fill arrives."""
+        out: list = []
+        if self.g.write_policy != 0:
+            return out
+        for ways in self.sets:
+            for line in ways:
+                if line.block is None:
+                    continue
+                for i, st_ in enumerate(line.state):
+                    if st_ != "M":
+                        continue
+                    out.append((line.block * self.g.line_bytes + i * self.atom, self.atom, 1, WRITE_BACK))
+                    self.stats["flush_writebacks"] += 1
+                    line.state[i] = "V" if line.readable[i] else "I"
+                    line.readable[i] = True
+        for entry in self.mshr.values():
+            entry.flush_on_fill = True
+        return out
 
     def sector_state(self, addr: int) -> int:
         """0 invalid, 1 reserved, 2 valid, 3 modified, 4 modified-unreadable (as L2Policy::sector_state)."""

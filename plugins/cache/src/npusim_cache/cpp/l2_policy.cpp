@@ -278,10 +278,41 @@ int L2Policy::fill(int64_t saddr, int64_t now) {
   l.reserved &= ~bit;
   l.valid |= bit;
   l.unreadable &= ~bit;
-  if (e.modified) l.dirty |= bit;
+  if (e.modified && e.flush_on_fill) {  // flushed while in flight: write the merged data back at once
+    out_.push_back(Downstream{saddr, atom_, 1, kWriteBack, -1});
+    ++flush_writebacks;
+    l.dirty &= ~bit;
+  } else if (e.modified) {
+    l.dirty |= bit;
+  }
   track(li, before);
   released_ = std::move(e.waiters);
   return (int)released_.size();
+}
+
+int64_t L2Policy::flush() {
+  out_.clear();
+  released_.clear();
+  if (p_.write_policy != 0) return 0;  // write-through / write-evict caches hold no dirty data
+  for (size_t idx = 0; idx < lines_.size(); ++idx) {
+    Line& l = lines_[idx];
+    if (l.block < 0 || !l.dirty) continue;
+    int64_t before = popcount64(l.valid | l.reserved);
+    for (int s = 0; s < sectors_; ++s) {
+      uint64_t bit = uint64_t(1) << s;
+      if (!(l.dirty & bit)) continue;
+      out_.push_back(Downstream{l.block * p_.line_bytes + (int64_t)s * atom_, atom_, 1, kWriteBack, -1});
+      ++flush_writebacks;
+      if (l.unreadable & bit) {  // partial data: written back, but no longer a readable copy
+        l.valid &= ~bit;
+        l.unreadable &= ~bit;
+      }
+    }
+    l.dirty = 0;
+    track((int)idx, before);
+  }
+  for (auto& kv : mshr_) kv.second.flush_on_fill = true;
+  return (int64_t)out_.size();
 }
 
 }  // namespace l2

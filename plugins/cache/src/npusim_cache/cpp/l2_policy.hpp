@@ -60,6 +60,11 @@ class L2Policy {
   // The fetch of sector address `sector_addr` returned. Returns the number of waiting tokens
   // (released()); on-fill allocation may append write-backs to out().
   int fill(int64_t sector_addr, int64_t now);
+  // End-of-run flush (write-back policy only): every dirty sector goes to out() as a kWriteBack, in
+  // set/way/sector order, and becomes clean (a partially written, unreadable sector is invalidated after
+  // its write-back). Fetches in flight whose fill would make a sector dirty write it back on arrival
+  // instead. Returns the number of write-backs in out(); counted in flush_writebacks, not writebacks.
+  int64_t flush();
 
   int done() const { return done_; }
   const std::vector<Downstream>& out() const { return out_; }
@@ -86,6 +91,7 @@ class L2Policy {
   // Statistics.
   int64_t accesses = 0, hits = 0, misses = 0, line_misses = 0, sector_misses = 0, mshr_merges = 0;
   int64_t reservation_fails = 0, writebacks = 0, reads = 0, writes = 0, fetches = 0, max_occ = 0;
+  int64_t flush_writebacks = 0;
 
  private:
   struct Line {
@@ -96,6 +102,7 @@ class L2Policy {
   struct Entry {
     std::vector<int64_t> waiters;
     bool modified = false;  // a write merged into the pending fill: sector becomes dirty on fill
+    bool flush_on_fill = false;  // pending at a flush(): a modified fill is written back on arrival
   };
   int find(int64_t block) const;
   int victim(int64_t set) const;  // way index in lines_, or -1 when every line is reserved

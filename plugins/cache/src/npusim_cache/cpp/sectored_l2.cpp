@@ -80,6 +80,8 @@ Tick SectoredL2::slice_next(const Slice& s) const {
   Tick t = kNever;
   if (!s.in.empty() && !s.blocked) t = std::max(s.next_proc, s.in.front().ready);
   if (!s.mq.empty()) t = std::min(t, std::max(s.next_send, s.mq.front().ready));
+  if (!s.fq.empty() && s.in.empty() && (int32_t)s.mq.size() < mq_size_)
+    t = std::min(t, std::max(s.next_proc, s.flush_ready));
   return t;
 }
 
@@ -107,6 +109,11 @@ void SectoredL2::enqueue_out(int i, Tick t, int32_t token_orig) {
     s.mq.push_back(Pending{r, t + period_});  // leaves at the earliest one cycle after the tag lookup
     inflight_[r.id] = Inflight{i, d.kind, d.token};
   }
+  note_occupancy(i);
+}
+
+void SectoredL2::note_occupancy(int i) {
+  Slice& s = slices_[i];
   int64_t occ = s.pol.occupancy_sectors();
   occ_total_ += occ - occ_last_[i];
   occ_last_[i] = occ;
@@ -135,8 +142,10 @@ void SectoredL2::step_slice(int i, Tick t) {
     }
   }
   // 2) one access through the data port: ceil(bytes / port width) cycles (the string's data_port_width,
-  //    as AccelSim's BandwidthManagement charges data-port cycles)
-  if (s.in.empty() || s.blocked || s.next_proc > t || s.in.front().ready > t) return;
+  //    as AccelSim's BandwidthManagement charges data-port cycles); with no access waiting, a flush
+  //    write-back reads its sector through the port instead
+  if (s.in.empty()) { flush_step(i, t); return; }
+  if (s.blocked || s.next_proc > t || s.in.front().ready > t) return;
   Access a = s.in.front();
   Orig& o = origs_[a.orig];
   int32_t cycles = std::max(1, (a.bytes + port_bytes_ - 1) / port_bytes_);
@@ -156,6 +165,39 @@ void SectoredL2::step_slice(int i, Tick t) {
   s.in.pop_front();
   if (s.in.empty() || s.in.front().orig != a.orig) s.in_reqs -= 1;
   s.next_proc = t + (Tick)cycles * period_;
+}
+
+bool SectoredL2::flush_step(int i, Tick t) {
+  Slice& s = slices_[i];
+  if (s.fq.empty() || s.next_proc > t || s.flush_ready > t || (int32_t)s.mq.size() >= mq_size_) return false;
+  const l2::Downstream& d = s.fq.front();
+  MemRequest r;
+  r.id = next_id_++;
+  r.addr = d.addr;
+  r.bytes = d.bytes;
+  r.is_write = 1;
+  r.channel = i;
+  s.mq.push_back(Pending{r, t + period_});
+  inflight_[r.id] = Inflight{i, l2::kWriteBack, -1};
+  s.fq.pop_front();
+  s.next_proc = t + (Tick)std::max(1, (d.bytes + port_bytes_ - 1) / port_bytes_) * period_;
+  return true;
+}
+
+int64_t SectoredL2::flush(Tick now) {
+  if (!down_) throw std::logic_error("SectoredL2::flush: set_downstream() was not called");
+  int64_t n = 0;
+  for (int i = 0; i < (int)slices_.size(); ++i) {
+    Slice& s = slices_[i];
+    s.pol.flush();
+    const std::vector<l2::Downstream>& out = s.pol.out();
+    if (out.empty()) continue;
+    s.fq.insert(s.fq.end(), out.begin(), out.end());
+    s.flush_ready = edge(now);
+    n += (int64_t)out.size();
+    note_occupancy(i);
+  }
+  return n;
 }
 
 void SectoredL2::on_downstream(const MemCompletion& c) {
@@ -225,7 +267,7 @@ double SectoredL2::peak_bytes_per_ps() { return (double)port_bytes_ * slices_.si
 
 std::string SectoredL2::stats_json() {
   int64_t acc = 0, hit = 0, miss = 0, lmiss = 0, smiss = 0, merge = 0, rf = 0, wb = 0, byp = 0, bypw = 0, fetch = 0;
-  int64_t req = 0, dirty = 0;
+  int64_t req = 0, dirty = 0, fwb = 0, fpend = 0;
   for (Slice& s : slices_) {
     acc += s.pol.accesses; hit += s.pol.hits; miss += s.pol.misses; lmiss += s.pol.line_misses;
     smiss += s.pol.sector_misses;
@@ -233,12 +275,14 @@ std::string SectoredL2::stats_json() {
     bypw += s.bypassed_writes;
     dirty += s.pol.dirty_sectors();
     fetch += s.pol.fetches; req += s.requests;
+    fwb += s.pol.flush_writebacks; fpend += (int64_t)s.fq.size();
   }
   int64_t cap = slices_[0].pol.capacity_bytes() * (int64_t)slices_.size();
   std::ostringstream o;
   o << "{\"accesses\":" << acc << ",\"hits\":" << hit << ",\"misses\":" << miss << ",\"line_misses\":" << lmiss
     << ",\"sector_misses\":" << smiss
     << ",\"mshr_merges\":" << merge << ",\"reservation_fails\":" << rf << ",\"writebacks\":" << wb
+    << ",\"flush_writebacks\":" << fwb << ",\"flush_pending\":" << fpend
     << ",\"capacity_bytes\":" << cap << ",\"max_occupancy_bytes\":" << occ_max_ * atom_
     << ",\"dirty_bytes\":" << dirty * atom_
     << ",\"requests\":" << req << ",\"bypassed\":" << byp << ",\"bypassed_reads\":" << byp - bypw
@@ -252,6 +296,7 @@ std::string SectoredL2::stats_json() {
       << ",\"line_misses\":" << p.line_misses << ",\"sector_misses\":" << p.sector_misses
       << ",\"mshr_merges\":" << p.mshr_merges
       << ",\"reservation_fails\":" << p.reservation_fails << ",\"writebacks\":" << p.writebacks
+      << ",\"flush_writebacks\":" << p.flush_writebacks
       << ",\"requests\":" << s.requests << ",\"bypassed\":" << s.bypassed << ",\"read_bytes\":" << s.read_bytes
       << ",\"write_bytes\":" << s.write_bytes << ",\"max_occupancy_bytes\":" << p.max_occ * atom_ << "}";
   }

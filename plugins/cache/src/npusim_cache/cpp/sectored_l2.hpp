@@ -28,6 +28,10 @@ class SectoredL2 : public CacheDevice {
   double min_latency_ps() override;
   double peak_bytes_per_ps() override;
   std::string stats_json() override;
+  // End-of-run flush: every dirty sector of every slice is queued for write-back; the write-backs go
+  // through the data port (one sector per ceil(sector / port) cycles, after pending accesses) into the
+  // miss queue when it has room, then downstream (back-pressure as for misses). Returns how many were queued.
+  int64_t flush(Tick now) override;
   // Policy object of slice `ch` (functional state; for tests and debugging).
   l2::L2Policy& slice_policy(int ch) { return slices_[ch].pol; }
 
@@ -45,6 +49,8 @@ class SectoredL2 : public CacheDevice {
     Tick next_proc = 0;        // first edge the data port is free
     Tick next_send = 0;        // first edge the miss queue may send again
     bool blocked = false;      // head access failed its reservation; wait for a fill/ack/send
+    std::deque<l2::Downstream> fq;  // flush write-backs not yet in the miss queue
+    Tick flush_ready = 0;      // first edge the flush write-backs may leave
     int64_t stamp = 0;
     int64_t bypassed = 0, bypassed_writes = 0, bypass_bytes = 0, requests = 0, read_bytes = 0, write_bytes = 0;
   };
@@ -59,6 +65,8 @@ class SectoredL2 : public CacheDevice {
   void part_done(int32_t orig, Tick when);
   int32_t new_orig(const MemRequest& req, Tick now, int32_t parts, int32_t bypass);
   void enqueue_out(int i, Tick t, int32_t token_orig);
+  void note_occupancy(int i);
+  bool flush_step(int i, Tick t);
   Tick edge(Tick t) const { return next_edge(t, period_); }
 
   std::vector<Slice> slices_;
