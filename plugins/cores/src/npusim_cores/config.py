@@ -64,6 +64,10 @@ class SystolicCoreConfig:
                                 validator=_positive)
     spad_read_latency: int = param(2, "scratchpad read latency (1-cycle SRAM + 1 pipeline register)", "cycles")
     spad_write_latency: int = param(1, "scratchpad write latency", "cycles")
+    sparsity: bool = param(False, "data-dependent GEMM timing (PyTorchSim zero-tile skipping): with operand data "
+                           "from functional execution, all-zero DMA tiles of A or B skip their MOVIN and the "
+                           "dependent matmul, and array folds with an all-zero operand block are not issued; "
+                           "False = timing independent of the data", "flag")
     tile_db: bool = param(True, "persist tile latencies in the on-disk tile-latency database (False = "
                           "in-memory cache only)", "flag")
     tile_db_path: str = param("", "tile-latency database directory ('' = $NPUSIM_CACHE_DIR/tiledb or "

@@ -123,15 +123,32 @@ class Session:
             self.timings["map_simulate_s"] += time.perf_counter() - t0
         return self._sim[id(lg)]
 
+    def simulate_sparse(self, lg: LoweredGraph, operands: dict):
+        """SimResult of one call's kernels timed on its GEMM operand data (timing.sparsity; not cached)."""
+        from npusim_frontends import sparsity
+
+        t0 = time.perf_counter()
+        with _status(self.progress, f"map + simulate {lg.tag} (sparsity): {len(lg.kernels)} kernels"):
+            res = sparsity.simulate(lg.kernels, operands, self.machine, self.plugins)
+        self.timings["map_simulate_s"] += time.perf_counter() - t0
+        return res
+
     def execute(self, lg: LoweredGraph, args: list):
-        base = self.simulate(lg)
+        from npusim_frontends import sparsity
+
+        sparse = self.machine.sim.timing and sparsity.enabled(self.machine)
+        base = None if sparse else self.simulate(lg)
         rng: dict = {}
         with torch.no_grad():
             # Graphs that write their inputs (optimizer steps) run the reference on copies: the
             # tiled execution below then applies the update to the real tensors exactly once.
             ref_args = [a.clone() if isinstance(a, torch.Tensor) else a for a in args] if (
                 lg.mutates and self.functional) else args
-            ref = lg.run_eager(ref_args, rng)
+            if sparse:  # timing depends on this call's data: GEMM operands from the reference run
+                ref, operands = sparsity.run_eager_capture(lg, ref_args, rng)
+                base = self.simulate_sparse(lg, operands)
+            else:
+                ref = lg.run_eager(ref_args, rng)
             if self.functional:
                 t0 = time.perf_counter()
                 got = lg.run_tiled(args, list(getattr(base, "mappings", []) or []), rng)

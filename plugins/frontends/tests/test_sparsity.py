@@ -1,0 +1,122 @@
+"""Sparsity end to end: operand data from the functional run -> zero-tile MOVIN skips and fold-level GEMM timing."""
+from __future__ import annotations
+
+import pytest
+import torch
+from npusim.errors import ConfigError
+
+from npusim_frontends.backend import Session
+
+ROWS = 8  # small-8x8: one 8x8 weight-stationary array, so k_step (one weight fold) is 8
+
+
+def _machine(sparsity: bool):
+    from npusim.config import load_config
+
+    return load_config("small-8x8", overrides={"timing.impl": "systolic", "timing.tile_db": False,
+                                               "timing.sparsity": sparsity})
+
+
+def _run(sparsity: bool, fn, *args):
+    s = Session(_machine(sparsity))
+    out = torch.compile(fn, backend=s)(*args)
+    return out, s.last_result
+
+
+def _mm(a, b):
+    return a @ b
+
+
+def _grid(res):
+    """(tile M, tile N, k_step) of the single GEMM kernel's mapping."""
+    t = res.kernels[0]["mapping"]["tiles"]
+    return t["M"], t["N"], min(t["K"], res.kernels[0]["mapping"]["sub_tiles"].get("K") or ROWS)
+
+
+def _tiles(n, t):
+    return [(s, min(s + t, n)) for s in range(0, n, t)]
+
+
+def test_dense_data_gives_the_dense_cycles():
+    a, b = torch.randn(64, 48), torch.randn(48, 40)
+    _, off = _run(False, _mm, a, b)
+    out, on = _run(True, _mm, a, b)
+    assert on.total_cycles == off.total_cycles
+    assert on.cores[0]["bytes_read"] == off.cores[0]["bytes_read"]
+    sp = on.extra["sparsity"]
+    assert sp["loads_skipped"] == sp["gemms_skipped"] == sp["gemms_reduced"] == 0
+    assert on.extra["functional_check"]["status"] == "passed"
+    torch.testing.assert_close(out, a @ b)
+
+
+def test_zero_tiles_of_a_skip_movin_and_matmul():
+    a, b = torch.randn(64, 48), torch.randn(48, 40)
+    _, dense = _run(False, _mm, a, b)
+    tm, tn, tk = _grid(dense)
+    # Zero a checkerboard of A's DMA tiles (the mapping's t_M x k_step tiles).
+    zero = [(m, k) for i, m in enumerate(_tiles(64, tm)) for j, k in enumerate(_tiles(48, tk)) if (i + j) % 2 == 0]
+    for (m0, m1), (k0, k1) in zero:
+        a[m0:m1, k0:k1] = 0
+    out, res = _run(True, _mm, a, b)
+    n_tiles = len(_tiles(40, tn))
+    skipped_bytes = sum((m1 - m0) * (k1 - k0) * 4 for (m0, m1), (k0, k1) in zero) * n_tiles
+    sp = res.extra["sparsity"]
+    assert sp["loads_skipped"] == len(zero) * n_tiles          # every A tile is loaded once per N tile
+    assert sp["bytes_skipped"] == skipped_bytes
+    assert sp["gemms_skipped"] == len(zero) * n_tiles           # one matmul per (m, n, k) step
+    assert res.cores[0]["bytes_read"] == dense.cores[0]["bytes_read"] - skipped_bytes
+    assert res.cores[0]["instructions"]["MOVIN"] == dense.cores[0]["instructions"]["MOVIN"] - len(zero) * n_tiles
+    assert res.total_cycles < dense.total_cycles
+    assert sp["gemm_latency_cycles_saved"] > 0
+    assert {k: sp[k] for k in ("loads_skipped", "bytes_skipped", "gemms_skipped", "gemms_reduced")} == {
+        k: res.extra["sparsity_predicted"][k] for k in ("loads_skipped", "bytes_skipped", "gemms_skipped",
+                                                        "gemms_reduced")}
+    assert res.extra["functional_check"]["status"] == "passed"
+    torch.testing.assert_close(out, a @ b)
+
+
+def test_zero_weight_fold_reduces_gemm_latency():
+    """One all-zero 8x8 block column of B in every tile: those folds are not issued (ws keeps B stationary)."""
+    a, b = torch.randn(32, 32), torch.randn(32, 64)
+    _, dense = _run(False, _mm, a, b)
+    tm, tn, tk = _grid(dense)
+    assert tn > ROWS, "the mapping must give B tiles wider than one array fold for this case"
+    for n0, _ in _tiles(64, tn):
+        b[:, n0:n0 + ROWS] = 0
+    out, res = _run(True, _mm, a, b)
+    sp = res.extra["sparsity"]
+    steps = len(_tiles(32, tm)) * len(_tiles(64, tn)) * len(_tiles(32, tk))
+    assert sp["gemms_reduced"] == steps and sp["gemms_skipped"] == sp["loads_skipped"] == 0
+    assert res.cores[0]["bytes_read"] == dense.cores[0]["bytes_read"]
+    assert sp["array_busy_cycles_saved"] > 0 and res.total_cycles <= dense.total_cycles
+    assert res.extra["sparsity_predicted"]["gemms_reduced"] == steps
+    torch.testing.assert_close(out, a @ b)
+
+
+def test_pruned_mlp_through_torch_compile():
+    torch.manual_seed(1)
+    mlp = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32))
+    with torch.no_grad():  # structured pruning: hidden neurons 16..47 removed (their rows, bias, columns)
+        mlp[0].weight[16:48] = 0
+        mlp[0].bias[16:48] = 0
+        mlp[2].weight[:, 16:48] = 0
+    x = torch.randn(16, 32)
+    _, dense = _run(False, mlp, x)
+    torch._dynamo.reset()
+    out, res = _run(True, mlp, x)
+    sp = res.extra["sparsity"]
+    # layer 1: zero weight columns of B = W1^T skip folds; layer 2: the zero hidden activations (A) and
+    # weight rows (B) are whole zero tiles
+    assert sp["loads_skipped"] > 0 and sp["gemms_skipped"] > 0 and sp["gemms_reduced"] > 0
+    assert sp["loads_skipped"] == res.extra["sparsity_predicted"]["loads_skipped"]
+    assert res.cores[0]["bytes_read"] == dense.cores[0]["bytes_read"] - sp["bytes_skipped"]
+    assert res.total_cycles < dense.total_cycles
+    assert res.extra["functional_check"]["status"] == "passed"
+    torch.testing.assert_close(out, mlp(x))
+
+
+def test_sparsity_needs_the_systolic_timing():
+    from npusim.config import load_config
+
+    with pytest.raises(ConfigError, match="sparsity"):
+        load_config("small-8x8", overrides={"timing.sparsity": True})
