@@ -29,6 +29,20 @@ class Allocator {
     }
     if (n > 1) allocate_many(reqs, n, grants);
   }
+  // All requests come from one input: its round-robin arbiter picks (same result as allocate()).
+  void allocate_one_input(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+    grants.clear();
+    const int in = reqs[0].in, p = in_ptr_[in];
+    int best = 0, bd = reqs[0].out >= p ? reqs[0].out - p : reqs[0].out - p + nout_;
+    for (int i = 1; i < n; ++i) {
+      int d = reqs[i].out >= p ? reqs[i].out - p : reqs[i].out - p + nout_;
+      if (d < bd) bd = d, best = i;
+    }
+    const AllocRequest& q = reqs[best];
+    in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
+    out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
+    grants.push_back(best);
+  }
 
  private:
   void allocate_many(const AllocRequest* reqs, int n, std::vector<int>& grants);

@@ -21,6 +21,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   if (p.flit_size < 1) bad("flit_size must be >= 1");
   if (p.freq_mhz <= 0) bad("freq_mhz must be > 0");
   if ((V_ & (V_ - 1)) == 0) vshift_ = __builtin_ctz(V_);
+  unit_speedup_ = p.internal_speedup == 1.0;
   const int T = topo_.num_terminals();
   term_node_.assign(T, -1);
   for (int i = 0; i < (int)p.node_terminal.size(); ++i) {
@@ -44,6 +45,9 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
     R.port_free.assign(R.P, 0);
     R.vc_ptr.assign(R.P, 0);
     R.busy.assign(R.P, 0);
+    R.pmask.assign((R.P + 63) / 64, 0);
+    R.freevc.assign(R.P, V_ == 64 ? ~0ULL : (1ULL << V_) - 1);
+    R.tailp.assign(R.P, 0);
     R.link_flits.assign(R.P, 0);
     R.xbar_flits.assign(R.P, 0);
     R.va = Allocator(p.vc_allocator, p.alloc_iters, R.P * V_, R.P * V_);
@@ -179,7 +183,8 @@ void BookSimNetwork::process_events() {
         Router& R = routers_[e.a];
         int iv = e.b * V_ + e.c;
         InVC& v = R.in[iv];
-        R.buf[(size_t)iv * B_ + (v.head + v.count) % B_] = e.f;
+        int slot_i = v.head + v.count;
+        R.buf[(size_t)iv * B_ + (slot_i >= B_ ? slot_i - B_ : slot_i)] = e.f;
         ++v.count;
         ++R.flits;
         if (!R.active) {
@@ -188,6 +193,7 @@ void BookSimNetwork::process_events() {
         }
         if (v.count == 1) {
           R.busy[e.b] |= 1ULL << e.c;
+          R.pmask[e.b >> 6] |= 1ULL << (e.b & 63);
           front_changed(e.a, iv, cycle_ * S_);
           int64_t w = std::max(cycle_, step_cycle_of(v.ready));
           if (w < R.wake) R.wake = w;
@@ -223,7 +229,7 @@ void BookSimNetwork::run_sources() {
       int vc = -1;
       if (pkts_[id].create <= c) {
         for (int j = 0; j < V_; ++j) {  // round-robin over free injection VCs with a credit
-          int cand = (S.rr + j) % V_;
+          int cand = S.rr + j >= V_ ? S.rr + j - V_ : S.rr + j;
           settle(S.vcs[cand], &S.cring[(size_t)cand * B_]);
           if (S.vcs[cand].owner < 0 && S.vcs[cand].credits > 0) {
             vc = cand;
@@ -232,7 +238,7 @@ void BookSimNetwork::run_sources() {
         }
       }
       if (vc >= 0) {
-        S.rr = (vc + 1) % V_;
+        S.rr = vc + 1 == V_ ? 0 : vc + 1;
         S.cur = id;
         S.seq = 0;
         S.vc = vc;
@@ -270,17 +276,21 @@ void BookSimNetwork::run_router(int r) {
   Router& R = routers_[r];
   const int64_t c = cycle_;
   if (R.wake > c) return;  // every buffered flit is still in a routing/allocation delay
-  R.sa_credit += p_.internal_speedup;
-  int steps = (int)R.sa_credit;
-  R.sa_credit -= steps;
-  if (steps > S_) steps = S_;
-  if (steps == 0) {
-    R.wake = c + 1;
-    return;
-  }
   bool again = false;
   int64_t wake_u = kNever;
-  for (int s = 0; s < steps; ++s) router_step(r, c * S_ + s, again, wake_u);
+  if (unit_speedup_) {
+    router_step(r, c, again, wake_u);
+  } else {
+    R.sa_credit += p_.internal_speedup;
+    int steps = (int)R.sa_credit;
+    R.sa_credit -= steps;
+    if (steps > S_) steps = S_;
+    if (steps == 0) {
+      R.wake = c + 1;
+      return;
+    }
+    for (int s = 0; s < steps; ++s) router_step(r, c * S_ + s, again, wake_u);
+  }
   R.wake = again ? c + 1 : (wake_u == kNever ? kNever : std::max(c + 1, step_cycle_of(wake_u)));
 }
 
@@ -299,9 +309,11 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   AllocRequest* sa = sreqs_.data();
   int va_requesters = 0;
   bool va_blocked = false;
-  for (int port = 0; port < R.P; ++port) {
+  const int nwords = (int)R.pmask.size();
+  for (int w = 0; w < nwords; ++w)
+  for (uint64_t pm = R.pmask[w]; pm; pm &= pm - 1) {
+    const int port = w * 64 + __builtin_ctzll(pm);
     uint64_t m = R.busy[port];
-    if (!m) continue;
     int ptr = R.vc_ptr[port];
     uint64_t hi = ptr ? (m >> ptr) << ptr : m, lo = m & ~hi;
     for (uint64_t part : {hi, lo}) {
@@ -313,14 +325,12 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
           continue;
         }
         if (v.state == 1) {
-          int base = v.out_port * V_;
-          int before = nva;
-          for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov) {
-            OutVC& o = R.out[base + ov];
-            if (o.tail_pending) settle(o, &R.cring[(size_t)(base + ov) * B_]);
-            if (o.owner < 0) va[nva++] = AllocRequest{iv, base + ov, iv};
-          }
-          if (nva == before) {  // every candidate output VC is taken: retry when one can be released
+          const int op = v.out_port, base = op * V_;
+          const uint64_t range = (v.vc_hi == 63 ? ~0ULL : (1ULL << (v.vc_hi + 1)) - 1) & ~((1ULL << v.vc_lo) - 1);
+          for (uint64_t tp = R.tailp[op] & range; tp; tp &= tp - 1) settle_out(R, op, __builtin_ctzll(tp));
+          uint64_t cand = R.freevc[op] & range;
+          for (uint64_t c2 = cand; c2; c2 &= c2 - 1) va[nva++] = AllocRequest{iv, base + __builtin_ctzll(c2), iv};
+          if (!cand) {  // every candidate output VC is taken: retry when one can be released
             va_blocked = true;
             for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov) {
               const OutVC& o = R.out[base + ov];
@@ -343,7 +353,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   }
   // VC allocation
   if (nva) {
-    R.va.allocate(va, nva, grants_);
+    if (va_requesters == 1 && nva > 1) R.va.allocate_one_input(va, nva, grants_);  // one head: its own arbiter decides
+    else R.va.allocate(va, nva, grants_);
     if ((int)grants_.size() < va_requesters) again = true;
     for (int g : grants_) {
       const AllocRequest& q = va[g];
@@ -351,6 +362,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       InVC& v = R.in[iv];
       v.out_vc = vvc(q.out);
       R.out[q.out].owner = iv;
+      R.freevc[v.out_port] &= ~(1ULL << v.out_vc);
       v.state = 2;
       v.ready = stage_done(u, p_.vc_alloc_delay);
       if (v.ready > u) {
@@ -414,8 +426,10 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     if (f.tail) {
       if (p_.wait_for_tail_credit && dn.kind == kRouterPort) {
         o.tail_pending = true;
+        R.tailp[op] |= 1ULL << v.out_vc;
       } else {
         o.owner = -1;
+        R.freevc[op] |= 1ULL << v.out_vc;
         if (va_blocked && u + 1 < wake_u) wake_u = u + 1;  // a head waiting for an output VC may take it
       }
     }
@@ -425,6 +439,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       if (v.ready < wake_u) wake_u = v.ready;
     } else {
       R.busy[port] &= ~(1ULL << vc);
+      if (!R.busy[port]) R.pmask[port >> 6] &= ~(1ULL << (port & 63));
       if (f.tail) v.state = 0;
       else v.ready = u + 1;
     }

@@ -77,6 +77,9 @@ class BookSimNetwork : public Interconnect {
     std::vector<int64_t> port_free;  // next cycle each output channel can take a flit
     std::vector<int> vc_ptr;  // per input port: VC after the last switch grant (round-robin tie-break)
     std::vector<uint64_t> busy;  // per input port: bit v set while VC v holds flits
+    std::vector<uint64_t> pmask; // bit p set while input port p has a VC holding flits (64 ports a word)
+    std::vector<uint64_t> freevc;  // per output port: bit v set while output VC v is unowned
+    std::vector<uint64_t> tailp;   // per output port: bit v set while VC v waits for its tail credit
     int64_t wake = 0;         // no VC can act before this cycle
     std::vector<int64_t> link_flits, xbar_flits;
     int flits = 0;            // flits buffered in this router
@@ -124,6 +127,15 @@ class BookSimNetwork : public Interconnect {
     ring[i >= B_ ? i - B_ : i] = when;
     ++o.pend_count;
   }
+  // Settles an output VC of router R; a VC released by its tail credit becomes free for VC allocation.
+  void settle_out(Router& R, int port, int vc) {
+    OutVC& o = R.out[port * V_ + vc];
+    settle(o, &R.cring[(size_t)(port * V_ + vc) * B_]);
+    if (!o.tail_pending) {
+      R.tailp[port] &= ~(1ULL << vc);
+      R.freevc[port] |= 1ULL << vc;
+    }
+  }
   void settle(OutVC& o, const int64_t* ring) {
     while (o.pend_count && ring[o.pend_head] <= cycle_) {
       ++o.credits;
@@ -141,6 +153,7 @@ class BookSimNetwork : public Interconnect {
   Topology topo_;
   int V_, B_, S_;  // VCs, flits per VC buffer, internal steps per cycle (ceil of internal_speedup)
   int vshift_ = -1;  // log2(num_vcs) when a power of two
+  bool unit_speedup_ = true;  // internal_speedup == 1: one internal step per cycle, no accumulator
   Tick period_;
   int64_t cycle_ = 0;
   std::vector<Router> routers_;

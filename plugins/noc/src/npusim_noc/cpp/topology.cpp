@@ -26,6 +26,14 @@ Topology::Topology(const NocParams& p) : p_(p), V_(p.num_vcs) {
     case kAnynet: build_anynet(p); break;
     default: throw std::invalid_argument("unknown topology id " + std::to_string(p.topology));
   }
+  // Routing that ignores the input port and VC (mesh DOR, dest_tag, anynet table) becomes one table lookup.
+  const size_t R = routers_.size(), T = inject_.size();
+  if (p.topology != kTorus && R * T <= ((size_t)1 << 22)) {
+    std::vector<int> tab(R * T);
+    for (size_t r = 0; r < R; ++r)
+      for (size_t t = 0; t < T; ++t) tab[r * T + t] = compute_route((int)r, 0, 0, (int)t).port;
+    port_tab_ = std::move(tab);
+  }
 }
 
 void Topology::connect(int r, int op, int r2, int ip, int lat) {
@@ -162,7 +170,7 @@ void Topology::build_anynet(const NocParams& p) {
                                     std::to_string(s));
 }
 
-Route Topology::route(int r, int in_port, int in_vc, int dest) const {
+Route Topology::compute_route(int r, int in_port, int in_vc, int dest) const {
   Route out;
   out.vc_lo = 0;
   out.vc_hi = V_ - 1;

@@ -38,7 +38,17 @@ class Topology {
   std::pair<int, int> inject_at(int t) const { return inject_[t]; }
   std::pair<int, int> eject_at(int t) const { return eject_[t]; }
   // Routing function: dimension order (mesh/torus, dateline VC classes on torus), dest_tag (fly), min (anynet).
-  Route route(int r, int in_port, int in_vc, int dest) const;
+  // Inline table lookup where the choice depends only on (router, destination) (all but the torus).
+  Route route(int r, int in_port, int in_vc, int dest) const {
+    if (!port_tab_.empty()) {
+      Route out;
+      out.vc_hi = V_ - 1;
+      out.port = port_tab_[(size_t)r * inject_.size() + dest];
+      return out;
+    }
+    return compute_route(r, in_port, in_vc, dest);
+  }
+  Route compute_route(int r, int in_port, int in_vc, int dest) const;
   int max_latency() const { return max_lat_; }
 
  private:
@@ -53,6 +63,7 @@ class Topology {
   std::vector<int> kpow_;            // k^d
   std::vector<int> coord_;           // cube: [router * n + d] coordinate (router r hosts terminal r)
   std::vector<int> anynet_next_;     // [router * T + terminal] -> output port
+  std::vector<int> port_tab_;        // [router * T + terminal] -> output port (empty: compute per call)
   int max_lat_ = 1;
 };
 
