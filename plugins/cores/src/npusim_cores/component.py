@@ -35,6 +35,7 @@ def make_cpp(config: SystolicCoreConfig, rows: int, cols: int, lanes: int, vlen_
     arr.rows, arr.cols = int(rows), int(cols)
     arr.dataflow = DATAFLOWS.index(config.dataflow)
     arr.overlap = int(bool(config.preload_overlap))
+    arr.acc_rmw_cycles = 2 if config.acc_single_ported else 1
     vec = ns.VectorParams()
     vec.lanes, vec.vlen_bits = int(lanes), int(vlen_bits)
     vec.datapath_bits = config.vec_datapath_bits
@@ -53,6 +54,7 @@ def hw_params(config: SystolicCoreConfig, rows: int, cols: int, lanes: int, vlen
     """Everything that determines a tile latency (the database key besides op class/shape/dtype)."""
     return {"rows": rows, "cols": cols, "lanes": lanes, "vlen_bits": vlen_bits, "mode": "ils" if ils else "tls",
             "dataflow": config.dataflow, "preload_overlap": config.preload_overlap,
+            "acc_single_ported": config.acc_single_ported,
             "vec_datapath_bits": config.vec_datapath_bits, "vec_op_ii": config.op_table("ii"),
             "vec_op_latency": config.op_table("latency"), "vec_issue_width": config.vec_issue_width,
             "vec_registers": config.vec_registers, "spad_read_ports": config.spad_read_ports,

@@ -46,6 +46,11 @@ class SystolicCoreConfig:
     preload_overlap: bool = param(True, "overlap the next fold's stationary-operand preload (os: result drain) "
                                   "with the current fold (double-buffered PEs, TPUv1 ISCA'17); False = SCALE-Sim's "
                                   "back-to-back folds", "flag")
+    acc_single_ported: bool = param(False, "accumulator SRAM with one shared port (Gemmini acc_singleported): a fold "
+                                    "accumulating onto earlier partial sums does a read and a write per output row "
+                                    "on it, 2 cycles per row; False = one read + one write port (Gemmini default, "
+                                    "TPUv1 accumulators), 1 row per cycle. Modelled as a port hazard in ILS and "
+                                    "in the TLS closed form", "flag")
     vec_datapath_bits: int = param(64, "vector datapath width per lane per cycle (Ara: one 64-bit FPU per lane)",
                                    "bits", validator=_positive)
     vec_op_ii: dict[str, int] = param(DEFAULT_OP_II, "cycles per datapath beat by op class (inverse throughput); "

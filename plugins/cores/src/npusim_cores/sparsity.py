@@ -83,9 +83,19 @@ def sparse_gemm_timing(timing, a, b) -> SparseGemmTiming:
         blk_a, blk_b = stat, stream
     folds = int(active.size)
     live = int(active.sum())
-    dense = timing.cpp.gemm_folds(folds, T)
+    # Accumulation depth (folds per output block, see systolic.hpp FoldShape): ws/is accumulate over the
+    # K blocks (rows of `active`); os keeps partial sums in the PEs. For the sparse tile the live folds
+    # are spread evenly over the output blocks that still have any (exact for a dense tile, and
+    # irrelevant on a two-port accumulator where accumulating folds cost no extra).
+    if df == "os":
+        depth, sparse_depth = 1, 1
+    else:
+        depth = active.shape[0]
+        blocks = int(active.any(axis=0).sum())
+        sparse_depth = -(-live // blocks) if blocks else 1
+    dense = timing.cpp.gemm_folds(folds, T, depth)
     zero_a, zero_b = not a.any(), not b.any()
-    sparse = timing.cpp.gemm_folds(live, T)
+    sparse = timing.cpp.gemm_folds(live, T, sparse_depth)
     return SparseGemmTiming(
         latency=int(sparse.latency), occupancy=int(sparse.occupancy),
         dense_latency=int(dense.latency), dense_occupancy=int(dense.occupancy),

@@ -13,9 +13,9 @@ FoldShape map_gemm(const ArrayParams& p, int64_t m, int64_t n, int64_t k) {
   FoldShape f;
   if (m == 0 || n == 0 || k == 0) return f;
   const int64_t R = p.rows, C = p.cols;
-  if (p.dataflow == DF_WS) { f.folds = cdiv(k, R) * cdiv(n, C); f.T = m; }
+  if (p.dataflow == DF_WS) { f.folds = cdiv(k, R) * cdiv(n, C); f.T = m; f.depth = cdiv(k, R); }
   else if (p.dataflow == DF_OS) { f.folds = cdiv(m, R) * cdiv(n, C); f.T = k; }
-  else { f.folds = cdiv(k, R) * cdiv(m, C); f.T = n; }
+  else { f.folds = cdiv(k, R) * cdiv(m, C); f.T = n; f.depth = cdiv(k, R); }
   return f;
 }
 
@@ -29,41 +29,62 @@ static int64_t swap_cycles(const ArrayParams& p, int64_t fold) {
 }
 // Pipeline fill + drain skew of one wavefront through an R x C array: R + C - 2 (SCALE-Sim v3).
 static int64_t skew_cycles(const ArrayParams& p) { return p.rows + p.cols - 2; }
+// Accumulator cycles fold i's T output rows need: a fold accumulating onto partial sums (not the first
+// of its output block) does a read-modify-write per row, acc_rmw_cycles per row on the accumulator
+// ports; the array's output FIFO back-pressures the stream to that rate (Gemmini AccumulatorMem).
+static bool accumulates(int64_t fold, int64_t depth) { return depth > 1 && fold % depth != 0; }
+static int64_t absorb_cycles(const ArrayParams& p, int64_t fold, int64_t T, int64_t depth) {
+  return accumulates(fold, depth) ? T * std::max<int32_t>(1, p.acc_rmw_cycles) : T;
+}
 
-npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T) {
+npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int64_t depth) {
   npusim::TileTiming t;
   if (folds <= 0 || T <= 0) return t;
   const int64_t lead = lead_cycles(p), skew = skew_cycles(p);
+  if (depth < 1) depth = 1;
+  // Folds that read-modify-write the accumulator (all but the first of each output block) stream at
+  // the accumulator's RMW rate: T * acc_rmw_cycles instead of T (1 on a two-port accumulator).
+  const int64_t blocks = (folds + depth - 1) / depth;
+  const int64_t rmw = folds - blocks;
+  const int64_t slow = T * std::max<int32_t>(1, p.acc_rmw_cycles);
+  const int64_t last = absorb_cycles(p, folds - 1, T, depth);
   if (!p.overlap) {
     // SCALE-Sim v3: folds back to back, per fold 2R+C+T-2 (ws/is) or R+C+T-2 (os); it reports the
     // index of the last busy cycle, folds*per_fold - 1. The next tile may start after folds*per_fold.
-    const int64_t per = lead + T + skew;
-    t.occupancy = folds * per;
-    t.latency = folds * per - 1;
+    t.occupancy = folds * (lead + skew) + (folds - rmw) * T + rmw * slow;
+    t.latency = t.occupancy - 1;
     return t;
   }
   // Overlapped (TPU-style double-buffered stationary operand, Jouppi et al. ISCA 2017 sec. 2): fold
-  // i+1's stream starts max(T, R) after fold i's (stream-bound or preload/drain-bound).
-  const int64_t interval = std::max(T, p.rows);
-  t.occupancy = folds * interval;
-  t.latency = lead + (folds - 1) * interval + T + skew - 1;
+  // i+1's stream starts max(stream_i, R) after fold i's (stream-, accumulator- or preload-bound).
+  const int64_t fast_iv = std::max(T, p.rows), slow_iv = std::max(slow, p.rows);
+  t.occupancy = (folds - rmw) * fast_iv + rmw * slow_iv;
+  t.latency = lead + t.occupancy - std::max(last, p.rows) + last + skew - 1;
   return t;
 }
 
-npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions) {
+npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions,
+                            int64_t depth) {
   // Instruction stream per fold i: SWAP_i (preload weights/inputs, or drain outputs for os) on the
   // load path, then MATMUL_i streaming T rows into the array. In-order issue (an instruction starts no
   // earlier than its predecessor); scoreboard: MATMUL_i waits for SWAP_i (RAW on the stationary
   // buffer); SWAP_i waits for buffer i % nbuf to be released by MATMUL_{i-nbuf} (WAR). With overlap
   // there are two buffers released when a MATMUL's last row has entered the array; without overlap
   // one buffer released when the MATMUL has fully drained (SCALE-Sim's back-to-back folds).
+  // Accumulator port (structural hazard): MATMUL_i's output rows reach the accumulator `first_out`
+  // cycles after its stream starts and occupy its port(s) for absorb_cycles (a read-modify-write per
+  // row when the fold accumulates; one shared port takes 2 cycles per row). A MATMUL may not start
+  // before the previous one's rows have been absorbed, and its stream is back-pressured to the
+  // absorb rate by the array's output FIFO.
   npusim::TileTiming t;
   if (instructions) *instructions = 0;
   if (folds <= 0 || T <= 0) return t;
   const int64_t skew = skew_cycles(p);
   const int nbuf = p.overlap ? 2 : 1;
   int64_t buf_free[2] = {0, 0};
-  int64_t path_free = 0, stream_free = 0, last_start = 0, done = 0;
+  int64_t path_free = 0, stream_free = 0, last_start = 0, done = 0, acc_free = 0;
+  const int64_t first_out = p.rows - 1;  // first output row leaves the array (top-to-bottom skew)
+  if (depth < 1) depth = 1;
   for (int64_t i = 0; i < folds; ++i) {
     const int b = (int)(i % nbuf);
     const int64_t x = swap_cycles(p, i);
@@ -71,11 +92,13 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
     int64_t xe = xs + x;
     path_free = xe;
     last_start = xs;
-    int64_t ms = std::max({last_start, xe, stream_free});
-    stream_free = ms + T;
+    const int64_t s = absorb_cycles(p, i, T, depth);
+    int64_t ms = std::max({last_start, xe, stream_free, acc_free - first_out});
+    acc_free = ms + first_out + s;
+    stream_free = ms + s;
     last_start = ms;
-    done = ms + T + skew;
-    buf_free[b] = p.overlap ? ms + T : done;
+    done = ms + s + skew;
+    buf_free[b] = p.overlap ? ms + s : done;
     if (instructions) *instructions += 2;
   }
   t.latency = done - 1;  // SCALE-Sim convention: index of the last busy cycle

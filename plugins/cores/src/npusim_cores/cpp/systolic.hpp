@@ -14,12 +14,20 @@ struct ArrayParams {
   int64_t cols = 128;   // C
   int32_t dataflow = DF_WS;
   int32_t overlap = 1;  // 1: next fold's preload overlaps this fold (double-buffered); 0: SCALE-Sim
+  // Accumulator SRAM cycles per output row of a fold that accumulates onto an earlier fold's partial
+  // sums (read-modify-write): 1 = one read and one write port (Gemmini AccumulatorMem's TwoPortSyncMem,
+  // acc_singleported = false; TPUv1 accumulators), 2 = one shared port (Gemmini acc_singleported = true,
+  // used with single-ported SKY130 SRAMs): the RMW read and write of a row take turns on the port.
+  int32_t acc_rmw_cycles = 1;
 };
 
 // A GEMM tile mapped onto the array: `folds` array-sized folds, each streaming `T` rows.
 struct FoldShape {
   int64_t folds = 0;
   int64_t T = 0;
+  // Consecutive folds accumulating into one output block (ws/is: ceil(K/R) weight folds per output
+  // block, k innermost; os: 1, partial sums stay in the PEs). Fold i accumulates iff i % depth != 0.
+  int64_t depth = 1;
 };
 
 // SCALE-Sim v3 operand mapping (compute/systolic_compute_{ws,os,is}.py): ws keeps B[K,N] on the
@@ -27,10 +35,12 @@ struct FoldShape {
 // A^T (K->rows, M->cols) and streams N. Partial folds are padded to the full array.
 FoldShape map_gemm(const ArrayParams& p, int64_t m, int64_t n, int64_t k);
 
-// Closed-form (TLS) timing of `folds` consecutive folds streaming T rows each.
-npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T);
+// Closed-form (TLS) timing of `folds` consecutive folds streaming T rows each, in output blocks of
+// `depth` accumulating folds (see FoldShape).
+npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int64_t depth = 1);
 
 // Instruction-level (ILS) timing of the same folds; `instructions` receives the count issued.
-npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions);
+npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions,
+                            int64_t depth = 1);
 
 }  // namespace npusim_cores

@@ -18,17 +18,17 @@ SystolicCore::SystolicCore(ArrayParams array, VectorParams vec, int32_t ils)
 
 TileTiming SystolicCore::gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils) {
   const FoldShape f = map_gemm(array_, m, n, k);
-  if (!ils) return gemm_tls(array_, f.folds, f.T);
+  if (!ils) return gemm_tls(array_, f.folds, f.T, f.depth);
   int64_t instrs = 0;
-  TileTiming t = gemm_ils(array_, f.folds, f.T, &instrs);
+  TileTiming t = gemm_ils(array_, f.folds, f.T, &instrs, f.depth);
   ils_instructions_ += instrs;
   return t;
 }
 
-TileTiming SystolicCore::gemm_folds(int64_t folds, int64_t T) {
-  if (!ils_) return gemm_tls(array_, folds, T);
+TileTiming SystolicCore::gemm_folds(int64_t folds, int64_t T, int64_t depth) {
+  if (!ils_) return gemm_tls(array_, folds, T, depth);
   int64_t instrs = 0;
-  TileTiming t = gemm_ils(array_, folds, T, &instrs);
+  TileTiming t = gemm_ils(array_, folds, T, &instrs, depth);
   ils_instructions_ += instrs;
   return t;
 }

@@ -21,8 +21,9 @@ class SystolicCore : public npusim::ComputeTiming {
   npusim::TileTiming vector(int32_t op, int64_t elements, int32_t dtype_bytes) override;
   std::string stats_json() override;
 
-  // `folds` array folds streaming T rows each (uncached; the sparsity model's skipped-fold timing).
-  npusim::TileTiming gemm_folds(int64_t folds, int64_t T);
+  // `folds` array folds streaming T rows each, in output blocks of `depth` accumulating folds
+  // (uncached; the sparsity model's skipped-fold timing).
+  npusim::TileTiming gemm_folds(int64_t folds, int64_t T, int64_t depth = 1);
   // Uncached evaluation in an explicit mode (tests compare TLS against ILS).
   npusim::TileTiming gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils);
   npusim::TileTiming vector_mode(int32_t op, int64_t elements, int32_t dtype_bytes, int32_t ils);

@@ -1,0 +1,79 @@
+"""Accumulator port hazard: folds that read-modify-write partial sums on a single-ported accumulator."""
+from __future__ import annotations
+
+import pytest
+
+R = 128
+
+
+def _pair(make_core, df, overlap):
+    return (make_core(R, R, df, overlap=overlap, ils=True),
+            make_core(R, R, df, overlap=overlap, ils=True, acc_single_ported=True))
+
+
+def _rmw_folds(m, n, k, df):
+    """Folds accumulating onto earlier partial sums: all but the first K fold of every output block."""
+    kf = -(-k // R)
+    blocks = -(-n // R) if df == "ws" else -(-m // R)
+    return blocks * (kf - 1)
+
+
+@pytest.mark.parametrize("df", ["ws", "is"])
+@pytest.mark.parametrize("shape", [(512, 512, 512), (1024, 256, 2048)])
+def test_stream_bound_conflict_costs_one_row_per_accumulated_row(make_core, df, shape):
+    """Streamed dimension T >= R: every accumulating fold streams at half rate, T extra cycles each."""
+    free, single = _pair(make_core, df, overlap=True)
+    m, n, k = shape
+    T = {"ws": m, "is": n}[df]
+    assert T >= R
+    a, b = free.cpp.gemm_mode(m, n, k, 1), single.cpp.gemm_mode(m, n, k, 1)
+    extra = _rmw_folds(m, n, k, df) * T
+    assert extra > 0
+    assert b.latency - a.latency == extra and b.occupancy - a.occupancy == extra
+
+
+def test_preload_bound_conflict_only_delays_the_last_fold(make_core):
+    """2T <= R: the RMW rate hides under the weight preload interval; only the last fold's drain is later."""
+    free, single = _pair(make_core, "ws", overlap=True)
+    m, n, k = 40, 512, 512
+    a, b = free.cpp.gemm_mode(m, n, k, 1), single.cpp.gemm_mode(m, n, k, 1)
+    assert b.latency - a.latency == m and b.occupancy == a.occupancy
+
+
+@pytest.mark.parametrize("df", ["ws", "is"])
+def test_back_to_back_folds_add_the_conflict_to_scalesim(make_core, df):
+    free, single = _pair(make_core, df, overlap=False)
+    m, n, k = 64, 512, 512
+    T = {"ws": m, "is": n}[df]
+    a, b = free.cpp.gemm_mode(m, n, k, 1), single.cpp.gemm_mode(m, n, k, 1)
+    assert b.latency - a.latency == _rmw_folds(m, n, k, df) * T
+
+
+def test_output_stationary_has_no_accumulator_traffic(make_core):
+    free, single = _pair(make_core, "os", overlap=True)
+    a, b = free.cpp.gemm_mode(512, 512, 512, 1), single.cpp.gemm_mode(512, 512, 512, 1)
+    assert (a.latency, a.occupancy) == (b.latency, b.occupancy)
+
+
+def test_single_k_fold_never_accumulates(make_core):
+    free, single = _pair(make_core, "ws", overlap=True)
+    a, b = free.cpp.gemm_mode(512, 512, 128, 1), single.cpp.gemm_mode(512, 512, 128, 1)
+    assert (a.latency, a.occupancy) == (b.latency, b.occupancy)
+
+
+@pytest.mark.parametrize("df", ["ws", "os", "is"])
+@pytest.mark.parametrize("shape", [(512, 512, 512), (1024, 256, 2048), (64, 512, 512)])
+def test_tls_agrees_with_ils_under_port_conflicts(make_core, df, shape):
+    ils = make_core(R, R, df, acc_single_ported=True)
+    t, i = ils.cpp.gemm_mode(*shape, 0), ils.cpp.gemm_mode(*shape, 1)
+    assert abs(t.latency - i.latency) <= 0.02 * i.latency
+    assert abs(t.occupancy - i.occupancy) <= 0.02 * i.occupancy
+
+
+def test_port_choice_is_part_of_the_tile_database_key():
+    from npusim_cores.component import hw_params
+    from npusim_cores.config import SystolicCoreConfig
+
+    a = hw_params(SystolicCoreConfig(), 128, 128, 128, 256, False)
+    b = hw_params(SystolicCoreConfig(acc_single_ported=True), 128, 128, 128, 256, False)
+    assert a != b
