@@ -1,4 +1,4 @@
-"""Engine: closed-form check, determinism, lower bounds, partitions, scratchpad overflow, trace."""
+"""Engine: closed-form checks (vector op, GEMM), determinism, lower bounds, partitions, overflow, trace."""
 import json
 import subprocess
 import sys
@@ -6,7 +6,6 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from npusim.config import load_config
 from npusim.engine.simulator import SimulationError, Simulator
 from npusim.kernels import KernelSpec, Mapping
@@ -44,6 +43,51 @@ def test_closed_form_single_tile():
     # vector add of 1 element: analytic latency = 1 instr * 1 + 1 = 2 -> done at 60.
     # store issued at cycle 2 but waits for the add: starts 60, NoC 4, DRAM done 64+50=114, ack 118.
     assert res.total_cycles == 118
+
+
+# Closed form: small-8x8 (one 8x8 WS array, analytic timing), simple NoC (4 cycles, one packet per destination
+# per cycle), simple DRAM (50 cycles, one 32-B request per channel per cycle), 32-B plain channel interleave and
+# 32-B transactions: every 8-element fp32 tile row is one transaction on channel (address / 32) mod 4.
+# Tensors are 4 KiB aligned: A at 0, B at 4096, C at 8192. Core, NoC and DRAM all run at 1 GHz.
+CLOSED = {"memory.interleave": "plain", "memory.interleave_bytes": 32, "memory.txn_bytes": 32,
+          "dram.latency_cycles": 50, "noc.latency_cycles": 4}
+
+
+def closed_form_gemm(k):
+    mach = machine(**CLOSED)
+    tog = gemm_tog(8, 8, k, 8, 8, k, mach)
+    return Simulator(mach).run([tog])
+
+
+def test_closed_form_gemm_one_tile():
+    # Issue order (one per cycle): MOVIN A @0, MOVIN B @1, GEMM @2, MOVOUT C @3.
+    # A: 8 rows -> channels 0,1,2,3,0,1,2,3; NoC delivers 4 (first per channel), 5 (second); DRAM done 54, 55;
+    #    responses to core port (channel mod 4) at 58, 59 -> A done 59.
+    # B @1: arrives 5, but each channel node already took A's packets at 4 and 5 -> delivered 6, 7; DRAM done
+    #    56, 57; the core ports are taken until 59 -> responses at 60, 61 -> B done 61.
+    # GEMM (WS, SCALE-Sim): folds 1, per fold 2R + C + T - 2 = 16 + 8 + 8 - 2 = 30, total 30 - 1 = 29 -> 61..90.
+    # C @90: delivered 94, 95; DRAM done 144, 145; acks 148, 149 -> 149 cycles.
+    res = closed_form_gemm(8)
+    assert res.total_cycles == 149
+    assert res.cores[0]["arrays"][0]["busy_cycles"] == 29
+    assert res.cores[0]["instructions"]["MOVIN"] == 2 and res.cores[0]["transactions"] == 24
+
+
+def test_closed_form_gemm_two_k_steps():
+    # K = 16 streams two K slices of 8 (one weight fold each): MOVIN A0 @0, B0 @1, GEMM0 @2, A1 @3, B1 @4,
+    # GEMM1 @5, MOVOUT @6. A is 8x16: row i of slice s is at 64 i + 32 s -> A0 on channels 0,2 (4 each),
+    # A1 on channels 1,3 (4 each); B slices are contiguous 8x8 blocks -> channels 0..3 twice.
+    # A0: delivered 4..7 on ch 0 and 2, DRAM done 54..57, acks to ports 0, 2 at 58..61 -> 61.
+    # B0: ch 0, 2 nodes busy until 7 -> 8, 9 (DRAM 58, 59; ports 0, 2 free at 62 -> acks 62, 63);
+    #     ch 1, 3 -> 5, 6 (DRAM 55, 56; acks 59, 60) -> B0 done 63.
+    # A1 @3: ch 1, 3 nodes free at 7 -> 7..10, DRAM 57..60, ports 1, 3 free at 61 -> acks 61..64 -> 64.
+    # B1 @4: ch 0, 2 free at 10 -> 10, 11 (DRAM 60, 61; acks 64, 65); ch 1, 3 free at 11 -> 11, 12 (DRAM 61,
+    #     62; ports free at 65 -> acks 65, 66) -> B1 done 66.
+    # GEMM0 63..92 (29 cycles); GEMM1 ready at 66 but waits for the array: 92..121 (same accumulation chain).
+    # MOVOUT @121: delivered 125, 126; DRAM 175, 176; acks 179, 180 -> 180 cycles.
+    res = closed_form_gemm(16)
+    assert res.total_cycles == 180
+    assert res.cores[0]["arrays"][0]["busy_cycles"] == 58 and res.cores[0]["arrays"][0]["tiles"] == 2
 
 
 def test_deterministic_across_processes():

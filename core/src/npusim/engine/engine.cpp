@@ -88,6 +88,18 @@ bool Engine::idle() const {
   return noc_->next_event() == kNever && mem_->next_event() == kNever;
 }
 
+int64_t Engine::flush_cache() {
+  if (cache_ == nullptr) return 0;
+  for (size_t p = 0; p < part_queue_.size(); ++p)
+    if (partition_busy((int)p)) { error_ = "flush_cache called while partition " + std::to_string(p) + " has work"; return 0; }
+  const Tick start = now_;
+  int64_t n = cache_->flush(now_);
+  flush_wb_ += n;
+  run(kNever);  // drains the write-backs: returns when the memory system has nothing left to do
+  flush_ps_ += now_ - start;
+  return n;
+}
+
 void Engine::start_launch(int p) {
   if (part_running_[p] >= 0 || part_queue_[p].empty()) return;
   int64_t id = part_queue_[p].front();
@@ -499,7 +511,7 @@ void Engine::dma_pump(int c, int e) {
       pk.req = r;
       r.issue = now_;
       pk.req.issue = now_;
-      if (!noc_->try_send(pk, now_)) {
+      if (!noc_send(pk)) {
         blocked_dma_.push_back(c * p_.dma_engines + e);
         return;
       }
@@ -644,9 +656,10 @@ void Engine::handle(const Event& e) {
 
 Tick Engine::run(Tick until) {
   stop_now_ = false;
+  noc_dirty_ = mem_dirty_ = true;  // components may have been driven from outside since the last run
   while (error_.empty() && !stop_now_) {
     Tick tq = pq_.empty() ? kNever : pq_.top().t;
-    Tick tn = noc_->next_event(), tm = mem_->next_event();
+    Tick tn = noc_next(), tm = mem_next();
     Tick t = std::min(tq, std::min(tn, tm));
     if (t == kNever) {
       // Nothing can happen any more: any kernel still running is stuck (a lost response or a
@@ -666,10 +679,13 @@ Tick Engine::run(Tick until) {
     }
     if (t > until) break;
     if (t > now_) now_ = t;
+    // Only components with something due now are advanced (their next_event() is cached until a
+    // try_send or advance changes it): idle or not-yet-due components cost nothing per event.
     mdone_.clear();
-    mem_->advance(now_, mdone_);
+    n_steps_++;
+    if (tm <= now_) { mem_->advance(now_, mdone_); mem_dirty_ = true; n_mem_adv_++; }
     deliv_.clear();
-    noc_->advance(now_, deliv_);
+    if (tn <= now_) { noc_->advance(now_, deliv_); noc_dirty_ = true; n_noc_adv_++; }
     mem_reqs_ += (int64_t)mdone_.size();
     for (auto& m : mdone_) {
       Packet pk;
@@ -680,20 +696,20 @@ Tick Engine::run(Tick until) {
       pk.is_response = 1;
       pk.req = m.req;
       auto& rq = resp_wait_[m.req.channel];
-      if (!rq.empty() || !noc_->try_send(pk, now_)) { rq.push_back(pk); waiting_++; }
+      if (!rq.empty() || !noc_send(pk)) { rq.push_back(pk); waiting_++; }
     }
     for (auto& d : deliv_) {
       if (d.pkt.is_response) { txn_done(d.pkt.req); continue; }
       auto& wq = mem_wait_[d.pkt.req.channel];
       MemRequest r = d.pkt.req;
       r.issue = now_;
-      if (!wq.empty() || !mem_->try_send(r, now_)) { wq.push_back(r); waiting_++; }
+      if (!wq.empty() || !mem_send(r)) { wq.push_back(r); waiting_++; }
     }
     for (int ch = 0; ch < nchan_ && waiting_ > 0; ++ch) {
       auto& wq = mem_wait_[ch];
-      while (!wq.empty() && mem_->try_send(wq.front(), now_)) { wq.pop_front(); waiting_--; }
+      while (!wq.empty() && mem_send(wq.front())) { wq.pop_front(); waiting_--; }
       auto& rq = resp_wait_[ch];
-      while (!rq.empty() && noc_->try_send(rq.front(), now_)) { rq.pop_front(); waiting_--; }
+      while (!rq.empty() && noc_send(rq.front())) { rq.pop_front(); waiting_--; }
     }
     if (!blocked_dma_.empty()) {
       std::vector<int> b;
@@ -703,10 +719,11 @@ Tick Engine::run(Tick until) {
     while (!pq_.empty() && pq_.top().t <= now_ && error_.empty() && !stop_now_) {
       Event e = pq_.top();
       pq_.pop();
+      n_events_++;
       handle(e);
     }
     bool waiting = !blocked_dma_.empty() || waiting_ > 0;
-    if (waiting && pq_.empty() && noc_->next_event() == kNever && mem_->next_event() == kNever)
+    if (waiting && pq_.empty() && noc_next() == kNever && mem_next() == kNever)
       error_ = "memory path deadlock: requests refused by an idle component";
   }
   return now_;
@@ -716,7 +733,9 @@ std::string Engine::stats_json() const {
   std::ostringstream o;
   auto cyc = [&](Tick t) { return (double)t / period_; };
   o << "{\"now_ps\":" << now_ << ",\"core_period_ps\":" << period_ << ",\"mem_transactions\":" << mem_reqs_
-    << ",\"sparsity\":" << sparse_.json() << ",\"tenant_bytes\":[";
+    << ",\"sparsity\":" << sparse_.json()
+    << ",\"engine\":{\"steps\":" << n_steps_ << ",\"events\":" << n_events_ << ",\"mem_advances\":" << n_mem_adv_
+    << ",\"noc_advances\":" << n_noc_adv_ << "},\"tenant_bytes\":[";
   for (size_t i = 0; i < tenant_bytes_.size(); ++i) o << (i ? "," : "") << tenant_bytes_[i];
   o << "],\"cores\":[";
   for (size_t i = 0; i < cores_.size(); ++i) {

@@ -67,6 +67,14 @@ class Engine {
     return p < (int)part_queue_.size() && (part_running_[p] >= 0 || !part_queue_[p].empty());
   }
   bool idle() const;
+  // L2 whose dirty lines are written back at the end of the run (nullptr: no cache / nothing to flush).
+  void set_cache(CacheDevice* cache) { cache_ = cache; }
+  // End-of-run flush: cache->flush(now) and run until the memory system is idle again. Returns the
+  // write-backs queued; flush_ps() accumulates the time from each flush call to idle (not part of any
+  // launch's span). Call only when no launch is running.
+  int64_t flush_cache();
+  int64_t flush_writebacks() const { return flush_wb_; }
+  Tick flush_ps() const { return flush_ps_; }
   Tick now() const { return now_; }
   Tick core_period() const { return period_; }
   // Launch results: start/end ticks (end = -1 while running).
@@ -173,10 +181,18 @@ class Engine {
   void finish_walker(int c);
   TileTiming timing_of(const Kernel& k, int node, const Inst& in);
   bool sparse_lookup(const Walker& w, const Kernel& k, int node, TileTiming& out) const;
+  // Memory-path calls that keep the cached next_event() of the NoC / memory device up to date.
+  bool noc_send(const Packet& pk) { noc_dirty_ = true; return noc_->try_send(pk, now_); }
+  bool mem_send(const MemRequest& r) { mem_dirty_ = true; return mem_->try_send(r, now_); }
+  Tick noc_next() { if (noc_dirty_) { tn_ = noc_->next_event(); noc_dirty_ = false; } return tn_; }
+  Tick mem_next() { if (mem_dirty_) { tm_ = mem_->next_event(); mem_dirty_ = false; } return tm_; }
   int64_t extent(const Kernel& k, int64_t dim_row, const std::vector<int64_t>& vals) const;
 
   EngineParams p_;
   MemoryDevice* mem_;
+  CacheDevice* cache_ = nullptr;
+  int64_t flush_wb_ = 0;
+  Tick flush_ps_ = 0;
   Interconnect* noc_;
   ComputeTiming* timing_;
   Tick period_;
@@ -195,7 +211,10 @@ class Engine {
   std::vector<std::deque<MemRequest>> mem_wait_;   // delivered to memory node, refused by memory
   std::vector<std::deque<Packet>> resp_wait_;      // responses refused by the NoC
   std::vector<int> blocked_dma_;                   // (core*dma_engines+e) refused by the NoC
-  int64_t waiting_ = 0;                            // entries in mem_wait_ + resp_wait_
+  int64_t waiting_ = 0;
+  Tick tn_ = kNever, tm_ = kNever;                 // cached next_event() of the NoC / memory device
+  bool noc_dirty_ = true, mem_dirty_ = true;        // cache invalid (sent to or advanced since)
+  int64_t n_steps_ = 0, n_events_ = 0, n_mem_adv_ = 0, n_noc_adv_ = 0;  // run-loop work counters                            // entries in mem_wait_ + resp_wait_
   std::unordered_map<uint64_t, TileTiming> tcache_;
   std::vector<MemCompletion> mdone_;
   std::vector<PacketDelivery> deliv_;

@@ -28,7 +28,7 @@ def flatten(tog: Tog, base_addr: dict[str, int], cacheable: set[str] | None) -> 
     deps: list[int] = []
 
     def link(ids, parent):
-        for a, b in zip(ids, list(ids[1:]) + [None]):
+        for a, b in zip(ids, list(ids[1:]) + [None], strict=True):
             rows[index[a]][F["NEXT_SIBLING"]] = index[b] if b is not None else -1
             rows[index[a]][F["PARENT"]] = parent
 

@@ -15,18 +15,21 @@ def togsim_log(res: SimResult) -> str:
                      f"end {k['end_cycle']:.0f} cycles {k['cycles']:.0f}")
     for i, c in enumerate(res.cores):
         for a, arr in enumerate(c["arrays"]):
-            lines.append(f"[info] Core [{i}] : Systolic array [{a}] Utilization(%) {100 * arr['utilization']:.2f}, "
-                         f"active cycle {arr['busy_cycles']:.0f}, idle cycle "
+            lines.append(f"[info] Core [{i}] : Systolic array [{a}] Utilization(%) "
+                         f"{100 * arr['utilization']:.2f}, active cycle {arr['busy_cycles']:.0f}, idle cycle "
                          f"{max(0, res.total_cycles - arr['busy_cycles']):.0f}")
         v = c["vector"]
         lines.append(f"[info] Core [{i}] : Vector unit Utilization(%) {100 * v['utilization']:.2f}, "
-                     f"active cycle {v['busy_cycles']:.0f}, idle cycle {max(0, res.total_cycles - v['busy_cycles']):.0f}")
+                     f"active cycle {v['busy_cycles']:.0f}, "
+                     f"idle cycle {max(0, res.total_cycles - v['busy_cycles']):.0f}")
         for d, dma in enumerate(c["dma"]):
             lines.append(f"[info] Core [{i}] : DMA [{d}] active cycle {dma['active_cycles']:.0f}, idle cycle "
                          f"{max(0, res.total_cycles - dma['active_cycles']):.0f}")
         ins = c["instructions"]
-        lines.append(f"[info] Core [{i}] : MOVIN {ins['MOVIN']}, MOVOUT {ins['MOVOUT']}, COMP {ins['COMP_GEMM'] + ins['COMP_VECTOR'] + ins['COMP_PRELOAD']} "
-                     f"(GEMM {ins['COMP_GEMM']}, VECTOR {ins['COMP_VECTOR']}, PRELOAD {ins['COMP_PRELOAD']}), BAR {ins['BAR']}")
+        comp = ins['COMP_GEMM'] + ins['COMP_VECTOR'] + ins['COMP_PRELOAD']
+        lines.append(f"[info] Core [{i}] : MOVIN {ins['MOVIN']}, MOVOUT {ins['MOVOUT']}, COMP {comp} "
+                     f"(GEMM {ins['COMP_GEMM']}, VECTOR {ins['COMP_VECTOR']}, PRELOAD {ins['COMP_PRELOAD']}), "
+                     f"BAR {ins['BAR']}")
         lines.append(f"[info] Core [{i}] : DMA read {c['read_GBps']:.2f} GB/s, write {c['write_GBps']:.2f} GB/s, "
                      f"NUMA local {c['numa_local']}, remote {c['numa_remote']}")
         lines.append(f"[info] Core [{i}] : Total cycle {res.total_cycles}")
@@ -43,6 +46,9 @@ def togsim_log(res: SimResult) -> str:
                      f"misses {res.cache.get('misses', 0)}")
     if res.noc:
         lines.append(f"[info] NoC: {json.dumps(res.noc, sort_keys=True)[:300]}")
+    if res.cache:
+        lines.append(f"[info] L2 flush: write-backs {res.flush_writebacks}, cycles {res.flush_cycles} "
+                     "(not in total execution cycles)")
     lines.append(f"[info] Total execution cycles: {res.total_cycles}")
     lines.append(f"[info] Simulated time: {res.simulated_seconds * 1e3:.6f} ms")
     lines.append(f"[info] Wall-clock time for simulation: {res.wall_seconds:.3f} seconds")

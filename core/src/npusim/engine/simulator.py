@@ -62,6 +62,8 @@ class Simulator:
         c = self.components
         top = c.cache.cpp if c.cache.cpp is not None else c.dram.cpp
         self.engine = cppyy.gbl.npusim.Engine(p, top, c.noc.cpp, c.timing.cpp)
+        if c.cache.cpp is not None:
+            self.engine.set_cache(c.cache.cpp)
         for core_id, part in enumerate(self.machine.partition_of_core()):
             self.engine.set_partition(core_id, part)
         self._cacheable = getattr(c.cache, "plan", None) if c.cache.cpp is not None else None
@@ -74,6 +76,7 @@ class Simulator:
         self.setup_seconds = self._wall0 - t0
         self.engine_seconds = 0.0
         self._started = False
+        self._flushed = True  # nothing to flush before the first launch
 
     # -- memory -------------------------------------------------------------------------------
     def address_of(self, key: str, nbytes: int) -> int:
@@ -137,6 +140,7 @@ class Simulator:
             raise NpusimError(f"partition {partition} does not exist (0..{self.machine.scheduler.num_partitions - 1})")
         at = int(round(at_cycle * self.period_ps))
         lid = int(self.engine.launch(kid, partition, at, tenant))
+        self._flushed = False
         self._launches.append((lid, kid, partition))
         return lid
 
@@ -174,9 +178,30 @@ class Simulator:
         self.run_until(None)
         return self.result()
 
+    def flush(self) -> int:
+        """End of run: write the L2's dirty lines back (CacheDevice::flush) and drain the memory system.
+
+        Only once every launch is done (no-op otherwise, and without a cache). The flush's time is
+        reported as flush_cycles, outside every kernel's span and outside total_cycles (PyTorchSim
+        reports kernel cycles without it). Returns the write-backs queued by this call.
+        """
+        if self._flushed or self.components.cache.cpp is None:
+            return 0
+        if any(self.engine.partition_busy(p) for p in range(self.machine.scheduler.num_partitions)):
+            return 0
+        self._flushed = True
+        t0 = time.perf_counter()
+        n = int(self.engine.flush_cache())
+        self.engine_seconds += time.perf_counter() - t0
+        err = str(self.engine.error())
+        if err:
+            raise SimulationError(err)
+        return n
+
     # -- results ------------------------------------------------------------------------------
     def result(self) -> SimResult:
-        """Collect stats of everything simulated so far."""
+        """Collect stats of everything simulated so far (after the end-of-run L2 flush, see flush())."""
+        self.flush()
         stats = json.loads(str(self.engine.stats_json()))
         period = self.period_ps
         kernels = []
@@ -220,6 +245,8 @@ class Simulator:
             cores=cores, dram=comp.dram.stats(), noc=comp.noc.stats(),
             cache=comp.cache.stats() if comp.cache.cpp is not None else {}, kernels=kernels,
             engine_seconds=self.engine_seconds, trace=trace,
+            flush_cycles=int(round(int(self.engine.flush_ps()) / period)),
+            flush_writebacks=int(self.engine.flush_writebacks()),
             extra={"tenant_bytes": stats["tenant_bytes"], "sparsity": stats["sparsity"]})
         self.plugins.hook.npusim_sim_finish(sim=self, result=res)
         extra: dict = {}
