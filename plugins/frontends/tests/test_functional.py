@@ -35,6 +35,11 @@ def run_both(lg, args):
     return got, ref
 
 
+def _softmax_stats(s):
+    m = s.amax(-1, keepdim=True)
+    return m, (s - m).exp().sum(-1)
+
+
 CASES = {
     "gemm_bias_gelu": (lambda x, w, b: F.gelu(F.linear(x, w, b)) + 1.0,
                        lambda: (torch.randn(7, 13), torch.randn(11, 13), torch.randn(11))),
@@ -54,6 +59,22 @@ CASES = {
     "rmsnorm": (lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * w,
                 lambda: (torch.randn(3, 5, 16), torch.randn(16))),
     "pool": (lambda x: F.adaptive_avg_pool2d(F.max_pool2d(x, 2), 1), lambda: (torch.randn(2, 3, 8, 8),)),
+    # reduction epilogue: LayerNorm statistics of a projection (+ residual), column and row sums of a GEMM
+    "gemm_layernorm": (lambda x, w, b, r: F.layer_norm(F.linear(x, w, b) + r, (12,)),
+                       lambda: (torch.randn(2, 5, 10), torch.randn(12, 10), torch.randn(12), torch.randn(2, 5, 12))),
+    "gemm_row_col_sums": (lambda x, w: ((x @ w).sum(0), (x @ w).amax(-1)),
+                          lambda: (torch.randn(9, 6), torch.randn(6, 11))),
+    "bmm_softmax_stats": (lambda q, k: _softmax_stats(q @ k.transpose(-1, -2)),
+                          lambda: (torch.randn(2, 5, 8), torch.randn(2, 7, 8))),
+    # reduction-reduction: two-pass mean/variance and max/sum-exp over one input
+    "two_pass_layernorm": (lambda x: ((x - x.mean(-1, keepdim=True)) ** 2).mean(-1) + x.sum(-1),
+                           lambda: (torch.randn(4, 7, 10),)),
+    "softmax_stats": (lambda x: _softmax_stats(x), lambda: (torch.randn(6, 13),)),
+    # GEMM prologue: activation + scale on A, int8 dequant + transpose on B
+    "prologue_gelu_scale": (lambda x, w: F.linear(F.gelu(x * 0.5), w), lambda: (torch.randn(6, 10), torch.randn(12, 10))),
+    "prologue_dequant": (lambda x, w, s: x @ (w.float() * s).t(),
+                         lambda: (torch.randn(6, 10), torch.randint(-8, 8, (12, 10), dtype=torch.int8),
+                                  torch.rand(12, 1))),
 }
 
 

@@ -99,6 +99,8 @@ def exec_group(g: Group, env: dict, mappings: list) -> object:
     elif g.kind == "pointwise":
         out = _pointwise(g, env, mapping)
     elif g.kind == "reduce" and A.op_name(g.anchor.target) in _REDUCERS:
+        if g.host is not None and g.host.kind != "reduce":
+            mapping = epilogue_mapping(g, mapping)
         return _reduce(g, env, mapping)
     else:
         out = eager_node(g.anchor, env)
@@ -130,12 +132,16 @@ def _matmul(g: Group, env: dict, mapping) -> torch.Tensor:
         beta, alpha = node.kwargs.get("beta", 1), node.kwargs.get("alpha", 1)
     else:
         a, b = node.args[:2]
-    x, w = env[a], env[b]
     bmm = g.kind == "bmm"
-    if not bmm:
-        x, w = x.unsqueeze(0), w.unsqueeze(0)
-    nb, m, k = x.shape
-    n = w.shape[2]
+    if g.operand_prologues:  # operand tiles computed by the fused elementwise chains (2-D GEMM only)
+        x, w = _PrologueOperand(g, "A", a, env), _PrologueOperand(g, "B", b, env)
+        (m, k), n, nb = shape_of(a), shape_of(b)[1], 1
+    else:
+        x, w = env[a], env[b]
+        if not bmm:
+            x, w = x.unsqueeze(0), w.unsqueeze(0)
+        nb, m, k = x.shape
+        n = w.shape[2]
     dims = {"B": nb, "M": m, "N": n, "K": k}
     tiles = _tiles(mapping, {d: dims[d] for d in (("B", "M", "N", "K") if bmm else ("M", "N", "K"))})
     tiles.setdefault("B", 1 if bmm else nb)
@@ -159,6 +165,26 @@ def _matmul(g: Group, env: dict, mapping) -> torch.Tensor:
         res = chain.run(tile, acc if bmm else acc[0])
         out[t["B"], t["M"], t["N"]] = res if bmm else res.unsqueeze(0)
     return out if bmm else out[0]
+
+
+class _PrologueOperand:
+    """A 2-D GEMM operand indexed like a (1, rows, cols) tensor; tiles come from its fused prologue chain
+    (run on exactly the tile the GEMM loads) or from the stored value when it has none."""
+
+    def __init__(self, g: Group, role: str, node: fx.Node, env: dict):
+        self.pro = g.operand_prologues.get(role)
+        if self.pro is None:
+            self.value = env[node]
+        else:
+            self.chain = Chain(self.pro.group, env, include_anchor=True)
+
+    def __getitem__(self, index):
+        _, rows, cols = index
+        if self.pro is None:
+            return self.value[rows, cols].unsqueeze(0)
+        if self.pro.transposed:
+            return self.chain.run((cols, rows), None).transpose(0, 1).unsqueeze(0)
+        return self.chain.run((rows, cols), None).unsqueeze(0)
 
 
 def _grouped_mm(g: Group, env: dict, mapping) -> torch.Tensor:
@@ -274,6 +300,19 @@ def _reduce_combine(name, acc, part):
 
 
 _REDUCERS = ("sum", "mean", "amax", "amin", "var_mean")
+
+
+def epilogue_mapping(g: Group, host_mapping):
+    """Reduction tiles of a reduction fused into a GEMM epilogue: the host's output tiles (columns
+    reduced: C tile = N tile; rows reduced: C tile = M tile). Row tiling does not change the result."""
+    from npusim.kernels import Mapping
+
+    if host_mapping is None:
+        return None
+    dims, r, c = reduce_dims(g.anchor)
+    cols = dims != [0] or len(shape_of(g.anchor.args[0])) == 1
+    ct = host_mapping.tiles.get("N" if cols else "M", c)
+    return Mapping({"R": r, "C": min(ct, c)}, ("R", "C"))
 
 
 def _reduce(g: Group, env: dict, mapping):

@@ -9,7 +9,11 @@ import torch.fx as fx
 
 from npusim_frontends import aten_ops as A
 
-FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")
+# reduction_epilogue, reduction_reduction and prologue are PyTorchSim's codegen_compiler_optimization
+# names (PyTorchSimFrontend/extension_config.py); its "fusion" is our four epilogue/chain passes.
+FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue",
+                 "reduction_epilogue", "reduction_reduction", "prologue")
+PASS_ALIASES = {"fusion": ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")}
 
 
 def fusion_passes(setting) -> set[str]:
@@ -19,13 +23,13 @@ def fusion_passes(setting) -> set[str]:
     if setting in ("none", False, ""):
         return set()
     names = [setting] if isinstance(setting, str) else list(setting)
-    bad = [n for n in names if n not in FUSION_PASSES]
+    bad = [n for n in names if n not in FUSION_PASSES and n not in PASS_ALIASES]
     if bad:
         from npusim.errors import ConfigError
 
         raise ConfigError(f"sim.compiler_optimization: unknown fusion pass {bad[0]!r} "
-                          f"(valid: 'all', 'none' or a list of {', '.join(FUSION_PASSES)})")
-    return set(names)
+                          f"(valid: 'all', 'none' or a list of {', '.join((*FUSION_PASSES, *PASS_ALIASES))})")
+    return {p for n in names for p in PASS_ALIASES.get(n, (n,))}
 
 
 @attrs.define(eq=False)
@@ -43,6 +47,10 @@ class Group:
     chain: list = attrs.field(factory=list)
     cshape: tuple = ()
     prologue: Group | None = None  # reduce groups: elementwise chain producing the reduced input
+    # gemm groups: role ("A" | "B") -> OperandPrologue, the elementwise chain applied to loaded operand tiles
+    operand_prologues: dict = attrs.field(factory=dict)
+    host: Group | None = None  # reduce groups fused into another group's kernel (GEMM epilogue or sibling)
+    guests: list = attrs.field(factory=list)  # reduce groups whose work this group's kernel carries
 
     @property
     def out(self) -> fx.Node:
@@ -50,7 +58,18 @@ class Group:
 
     @property
     def nodes(self) -> list:
-        return [*(self.prologue.nodes if self.prologue else ()), self.anchor, *self.chain]
+        pro = [n for p in self.operand_prologues.values() for n in (*p.group.nodes, *p.views)]
+        return [*pro, *(self.prologue.nodes if self.prologue else ()), self.anchor, *self.chain]
+
+
+@attrs.define(eq=False)
+class OperandPrologue:
+    """Elementwise group computing a GEMM operand, run on each loaded tile (`views`: reshapes/transpose
+    between it and the GEMM; `transposed`: the group's (R, C) space is the operand's (cols, rows))."""
+
+    group: Group
+    views: list
+    transposed: bool
 
 
 def val(node):
@@ -122,8 +141,16 @@ def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
     groups = _split_escaping(groups, owner, passes)
     if "reduction_prologue" in passes:
         groups = _fuse_reduction_prologues(groups, owner)
-    # Groups run at their last node; order them by that position.
     pos = {n: i for i, n in enumerate(gm.graph.nodes)}
+    if "prologue" in passes:
+        from npusim_frontends.prologue_fusion import fuse_gemm_prologues
+
+        groups = fuse_gemm_prologues(groups, owner)
+    if "reduction_epilogue" in passes or "reduction_reduction" in passes:
+        from npusim_frontends.reduction_fusion import fuse_reductions
+
+        fuse_reductions(groups, owner, pos, passes)
+    # Groups run at their last node; order them by that position.
     groups.sort(key=lambda g: pos[g.out])
     return groups
 

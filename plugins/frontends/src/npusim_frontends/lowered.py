@@ -88,7 +88,8 @@ class LoweredGraph:
                 if node not in self._grouped:
                     env[node] = eager_node(node, env)
                 return
-            maps = [mappings[i] for i in self._kernels_of(g)] if mappings else []
+            # a group fused into another's kernel (reduction epilogue / sibling) runs on its host's tiles
+            maps = [mappings[i] for i in self._kernels_of(g.host or g)] if mappings else []
             env[node] = exec_group(g, env, maps)
         return self._interpret(args, call)
 

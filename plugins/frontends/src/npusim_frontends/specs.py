@@ -33,13 +33,43 @@ def buffer_name(node) -> str:
 
 
 def _epilogue_ops(group: Group) -> tuple[str, ...]:
+    """Vector ops per output element after a GEMM/conv: bias, the fused chain, then fused reductions'
+    per-element work (their per-row finishing ops are not timed: one per row, not per element)."""
     ops: list[str] = []
     if A.op_name(group.anchor.target) in ("addmm", "baddbmm"):
         ops.append("add")
     for n in group.chain:
         if A.is_pointwise(n.target):
             ops.extend(A.node_cost(n))
+    for guest in group.guests:
+        ops.extend(reduce_ops(guest)[0])
     return tuple(ops)
+
+
+def _operand_prologues(g: Group, operands: dict) -> tuple[tuple[str, ...], dict[str, int]]:
+    """GEMM prologue ops: those of A's chain then B's; params["prologue_a"] = how many belong to A (they
+    run on every loaded A tile, the rest on every B tile). The GEMM reads each chain's input tensor."""
+    ops: dict[str, list[str]] = {"A": [], "B": []}
+    for role, pro in g.operand_prologues.items():
+        ops[role] = _chain_ops(pro.group.nodes)
+        full = [i for i in pro.group.anchor.all_input_nodes
+                if isinstance(val(i), torch.Tensor) and numel(shape_of(i)) == numel(pro.group.cshape)]
+        if full:
+            operands[role] = buffer_name(full[0])
+    if not g.operand_prologues:
+        return (), {}
+    return (*ops["A"], *ops["B"]), {"prologue_a": len(ops["A"])}
+
+
+def _chain_ops(nodes) -> list[str]:
+    return [op for n in nodes if A.is_pointwise(n.target) for op in A.node_cost(n)]
+
+
+def reduce_ops(g: Group) -> tuple[list[str], list[str]]:
+    """(vector ops per input element incl. the fused prologue and the reduce op, ops per reduced row)."""
+    pre, post = A.REDUCTIONS[A.op_name(g.anchor.target)]
+    fused = _chain_ops(g.prologue.nodes) if g.prologue is not None else []
+    return [*fused, *pre], list(post)
 
 
 def _rc(shape) -> dict[str, int]:
@@ -52,11 +82,15 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
     name = A.op_name(g.anchor.target)
     dt = kdtype(g.anchor)
     out = buffer_name(g.out)
+    if g.host is not None:
+        return []  # fused into its host group's kernel
     if g.kind == "gemm":
         a, b = (g.anchor.args[1], g.anchor.args[2]) if name == "addmm" else g.anchor.args[:2]
         (m, k), (_, n) = shape_of(a), shape_of(b)
-        return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, epilogue=_epilogue_ops(g), name=gname,
-                           operands={"A": buffer_name(a), "B": buffer_name(b), "C": out})]
+        operands = {"A": buffer_name(a), "B": buffer_name(b), "C": out}
+        prologue, params = _operand_prologues(g, operands)
+        return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, params=params, prologue=prologue,
+                           epilogue=_epilogue_ops(g), name=gname, operands=operands)]
     if g.kind == "bmm":
         a, b = (g.anchor.args[1], g.anchor.args[2]) if name == "baddbmm" else g.anchor.args[:2]
         (bb, m, k), (_, _, n) = shape_of(a), shape_of(b)
@@ -128,18 +162,18 @@ def reduce_dims(node: fx.Node) -> tuple[list[int], int, int]:
 
 
 def reduce_kernel(g: Group, gname: str) -> KernelSpec:
-    name = A.op_name(g.anchor.target)
+    """Vector reduction along C; fused sibling reductions (guests) add their per-tile and per-row ops."""
     _, r, c = reduce_dims(g.anchor)
-    pre, post = A.REDUCTIONS[name]
     dt = kdtype(g.anchor.args[0])
     x = buffer_name(g.anchor.args[0])
-    fused: list[str] = []
     if g.prologue is not None:  # the elementwise ops run on every input tile before the reduction
-        for n in g.prologue.nodes:
-            if A.is_pointwise(n.target):
-                fused.extend(A.node_cost(n))
         x = next((buffer_name(i) for i in g.prologue.anchor.all_input_nodes if isinstance(val(i), torch.Tensor)), "")
-    return KernelSpec("vector", {"R": r, "C": c}, dt, epilogue=(*fused, *pre, *post), reduce="C", name=gname,
+    per_tile, post = reduce_ops(g)
+    for guest in g.guests:  # vector lowering: ops up to the last reduce_* run per input tile
+        gp, gq = reduce_ops(guest)
+        per_tile += gp
+        post += gq
+    return KernelSpec("vector", {"R": r, "C": c}, dt, epilogue=(*per_tile, *post), reduce="C", name=gname,
                       operands={"X": x, "Y": buffer_name(g.out)})
 
 

@@ -1,0 +1,120 @@
+"""reduction_epilogue, prologue and reduction_reduction fusion: numerics vs eager, fewer kernels and DRAM
+bytes, cycles not above the unfused run (tpuv3 with HBM2, timing on)."""
+import pytest
+import torch
+import torch.nn.functional as F
+from npusim.config import load_config
+
+from torch.fx.experimental.proxy_tensor import make_fx
+
+import npusim
+from npusim_frontends.backend import decompositions
+from npusim_frontends.groups import FUSION_PASSES, fusion_passes
+from npusim_frontends.lowered import LoweredGraph
+
+
+class ProjLayerNorm(torch.nn.Module):
+    """BERT output block: dense projection + residual + LayerNorm (var_mean over the projection's N)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(64, 128)
+        self.ln = torch.nn.LayerNorm(128)
+
+    def forward(self, x, res):
+        return self.ln(self.fc(x) + res)
+
+
+class ScaledGeluProj(torch.nn.Module):
+    """Elementwise work on the GEMM input: scale + GELU on A."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(128, 128, bias=False)
+
+    def forward(self, x):
+        return self.fc(F.gelu(x * 0.5))
+
+
+class TwoPassNorm(torch.nn.Module):
+    """LayerNorm written as two passes (mean, then mean of squared deviations) plus softmax statistics."""
+
+    def forward(self, x):
+        mu = x.mean(-1, keepdim=True)
+        var = ((x - mu) ** 2).mean(-1, keepdim=True)
+        m = x.amax(-1, keepdim=True)
+        return (x - mu) * torch.rsqrt(var + 1e-5), (x - m).exp().sum(-1)
+
+
+def run(model, inputs, passes):
+    fusion = sorted(passes) if passes else "none"
+    m = load_config("tpuv3", overrides={"sim.compiler_optimization": fusion})
+    comp = npusim.compile(model.eval(), config=m)
+    with torch.no_grad():
+        comp(*inputs)
+    res = comp.last_result
+    assert res.extra["functional_check"]["status"] == "passed", res.extra["functional_check"]
+    return {"kernels": comp.session.graphs[-1].kernels, "n": res.extra["num_kernels"],
+            "bytes": res.to_dict()["dram"]["bytes"], "cycles": res.total_cycles}
+
+
+def compare_pass(model, inputs, name):
+    on = run(model, inputs, set(FUSION_PASSES))
+    off = run(model, inputs, set(FUSION_PASSES) - {name})
+    assert on["n"] < off["n"]
+    assert on["bytes"] < off["bytes"]
+    assert on["cycles"] <= off["cycles"]
+    return on, off
+
+
+def test_reduction_epilogue_fuses_layernorm_stats_into_the_projection():
+    on, off = compare_pass(ProjLayerNorm(), (torch.randn(256, 64), torch.randn(256, 128)), "reduction_epilogue")
+    gemm = next(k for k in on["kernels"] if k.op == "gemm")
+    assert gemm.epilogue == ("add", "add", "fma", "reduce_sum")  # bias, residual, var_mean per element
+    assert on["n"] == off["n"] - 1
+    # The var_mean kernel's read of the 256x128 fp32 GEMM output is gone (the output is still stored).
+    assert off["bytes"] - on["bytes"] >= 256 * 128 * 4
+
+
+def test_prologue_fuses_operand_elementwise_work_into_the_gemm_load():
+    on, off = compare_pass(ScaledGeluProj(), (torch.randn(256, 128),), "prologue")
+    gemm = next(k for k in on["kernels"] if k.op == "gemm")
+    # x * 0.5, then GELU as Inductor decomposes it: 0.5 * y * (1 + erf(y / sqrt(2)))
+    assert gemm.prologue == ("fma", "fma", "fma", "erf", "add", "fma")
+    assert gemm.params == {"prologue_a": 6}
+    assert on["n"] == 1 and off["n"] == 2
+    # The GELU output is neither written nor read back: 2 x 256x128 fp32.
+    assert off["bytes"] - on["bytes"] >= 2 * 256 * 128 * 4
+
+
+def test_reduction_reduction_reads_the_input_once():
+    on, off = compare_pass(TwoPassNorm(), (torch.randn(128, 512),), "reduction_reduction")
+    fused = [k for k in on["kernels"] if k.reduce and k.epilogue.count("reduce_sum") + k.epilogue.count(
+        "reduce_max") > 1]
+    assert len(fused) == 1
+    # mean, (x - mean)^2 sum and max, exp(x - max) sum: four reductions over x, one kernel.
+    assert fused[0].epilogue.count("reduce_sum") == 3 and fused[0].epilogue.count("reduce_max") == 1
+    assert off["n"] - on["n"] == 3
+    assert off["bytes"] - on["bytes"] >= 3 * 128 * 512 * 4
+
+
+def test_pytorchsim_names_and_alias():
+    assert fusion_passes(["fusion"]) == {"gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue"}
+    assert fusion_passes(["prologue", "reduction_epilogue", "reduction_reduction"]) == {
+        "prologue", "reduction_epilogue", "reduction_reduction"}
+
+
+@pytest.mark.parametrize("passes,expect", [
+    (["fusion"], [("gemm", ("add", "add")), ("vector", ("fma", "reduce_sum", "fma", "fma"))]),
+    (["fusion", "reduction_epilogue"], [("gemm", ("add", "add", "fma", "reduce_sum"))]),
+    # without gemm_epilogue the residual add is a vector kernel: var_mean does not read the GEMM output
+    (["reduction_epilogue"], [("gemm", ("add",)), ("vector", ("add",)), ("vector", ("fma", "reduce_sum", "fma", "fma"))]),
+])
+def test_reduction_epilogue_switch(passes, expect):
+    def fn(x, w, b, r):
+        return F.layer_norm(F.linear(x, w, b) + r, (12,))
+
+    args = (torch.randn(2, 5, 10), torch.randn(12, 10), torch.randn(12), torch.randn(2, 5, 12))
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    ks = LoweredGraph(gm, "t", fusion_passes(passes)).kernels
+    assert [(k.op, k.epilogue) for k in ks][:len(expect)] == expect
