@@ -13,6 +13,12 @@ constexpr int64_t kNearCycles = 8;       // banks legal within this many cycles 
 int log2i(int64_t v) { int b = 0; while ((int64_t(1) << b) < v) ++b; return b; }
 inline void upd(int64_t& slot, int64_t v) { if (v > slot) slot = v; }
 inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits) - 1); a >>= bits; return v; }
+// Scheduler priority as one key, lower first: refresh work (hit = 2), then row hits (1), then the rest (0),
+// each oldest first (seq; refresh candidates carry seq -1).
+inline int64_t prio(int hit, int64_t seq) { return ((int64_t)(2 - hit) << 56) + seq + 1; }
+struct HeapGreater {
+  template <class E> bool operator()(const E& a, const E& b) const { return a.key() > b.key(); }
+};
 }  // namespace
 
 DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
@@ -24,6 +30,16 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   wr_lo_ = s.wq_size * s.wr_low_pct / 100;
   pc_bits_ = log2i(s.pcs); rank_bits_ = log2i(s.ranks); bg_bits_ = log2i(s.bankgroups);
   bank_bits_ = log2i(s.banks); rb_bits_ = log2i(s.req_bytes); col_bits_ = log2i(s.columns); row_bits_ = log2i(s.rows);
+  if ((int64_t(1) << rb_bits_) != s.req_bytes || (int64_t(1) << pc_bits_) != s.pcs ||
+      (int64_t(1) << rank_bits_) != s.ranks || (int64_t(1) << bg_bits_) != s.bankgroups ||
+      (int64_t(1) << bank_bits_) != s.banks || (int64_t(1) << col_bits_) != s.columns ||
+      (int64_t(1) << row_bits_) != s.rows)
+    throw std::invalid_argument("DramSpec: req_bytes and organisation sizes must be powers of two");
+  rtw_ = s.nCL + s.nBL + 2 - s.nCWL;  // read-to-write turnaround (JESD235 / Ramulator 2)
+  burst_ = std::max(s.nCCDS, s.nBL);
+  unit_bits_ = bg_bits_ + bank_bits_;
+  incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
+  bank_shift_ = bank_bits_;
   ch_.resize(s.channels);
   const int64_t units = s.pcs * s.ranks;
   for (auto& ch : ch_) {
@@ -34,7 +50,11 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     }
     ch.groups.resize(units * s.bankgroups);
     ch.units.resize(units);
-    for (auto& u : ch.units) u.ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
+    for (int64_t u = 0; u < units; ++u) {
+      ch.units[u].ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
+      ch.units[u].first = (int32_t)(u / s.ranks * s.ranks);
+    }
+    ch.ref_min = ch.units[0].ref_due;
     ch.next_decision = s.refresh == 2 ? kFar : ch.units[0].ref_due;
   }
 }
@@ -44,7 +64,7 @@ std::vector<int64_t> DramDevice::decode(int64_t local) const {
   return {f.pc, f.rank, f.bg, f.bank, f.row, f.col};
 }
 
-DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
+inline DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
   int64_t a = local >> rb_bits_;
   int64_t pc = 0, rank = 0, bg = 0, bank = 0, col = 0, row = 0;
   // all organisation sizes are powers of two (checked in Python), so fields are masks and shifts
@@ -96,12 +116,12 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   Chan& ch = ch_[req.channel];
   // First cycle at which the request is visible. If advance() already ran that cycle, the request joins
   // it (decide() runs again for that cycle below; commands already issued there keep their bus slots).
-  int64_t A = (now + spec_.tck_ps - 1) / spec_.tck_ps;
+  if (now != memo_now_) { memo_now_ = now; memo_cycle_ = (now + spec_.tck_ps - 1) / spec_.tck_ps; }
+  int64_t A = memo_cycle_;
   bool rerun = false;
-  if (last_ >= 0 && A <= last_ / spec_.tck_ps) { A = last_ / spec_.tck_ps; rerun = true; }
-  run_channel(req.channel, A - 1);
-  const int64_t rb = spec_.req_bytes;
-  const int64_t first = req.addr / rb, last = (req.addr + req.bytes - 1) / rb;
+  if (A <= last_cycle_) { A = last_cycle_; rerun = true; }
+  run_if_due(req.channel, A - 1);
+  const int64_t first = req.addr >> rb_bits_, last = (req.addr + req.bytes - 1) >> rb_bits_;
   const int64_t nacc = last - first + 1;
   int64_t& queued = req.is_write ? ch.nwrite : ch.nread;
   const int64_t cap = req.is_write ? spec_.wq_size : spec_.rq_size;
@@ -114,12 +134,12 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   parents_[p].remaining = nacc;
   parents_[p].done = 0;
   for (int64_t i = 0; i < nacc; ++i) {
-    const Fields f = decode_fields((first + i) * rb);
+    const Fields f = decode_fields((first + i) << rb_bits_);
     Access x;
     x.parent = p; x.seq = seq_++; x.arrive = A;
-    x.unit = (int32_t)(f.pc * spec_.ranks + f.rank);
+    x.unit = (int32_t)((f.pc << rank_bits_) | f.rank);
     x.bg = (int32_t)f.bg;
-    x.bank = (int32_t)(x.unit * bpu_ + f.bg * spec_.banks + f.bank);
+    x.bank = (int32_t)((x.unit << unit_bits_) | (f.bg << bank_shift_) | f.bank);
     x.row = (int32_t)f.row;
     x.is_write = req.is_write ? 1 : 0;
     x.kind = 0;
@@ -128,9 +148,10 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     else { id = (int32_t)ch.acc.size(); ch.acc.push_back(x); }
     Bank& bk = ch.banks[x.bank];
     (x.is_write ? bk.wq : bk.rq).push_back(id);
-    bk.cand_valid = 0;
+    if (!incremental_cand_ || !bk.cand_valid) bk.cand_valid = 0;
+    else if (bk.cand_mode == x.is_write) append_cand(ch, bk, id);  // else: the other queue's candidate stands
     touch(ch, x.bank);
-    if (!bk.active) { bk.active = 1; ch.active.push_back(x.bank); }
+    if (!bk.active) { bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(x.bank); }
   }
   queued += nacc;
   if (rerun) {  // decided once for all arrivals of that cycle, at the start of the next run_channel
@@ -168,16 +189,15 @@ void DramDevice::run_channel(int c, int64_t until_cycle) {
         upd(u.next_act, L + spec_.nRREFD); upd(u.next_refpb, L + spec_.nRREFD);
       }
     }
-    int64_t nd = kFar;
-    for (auto& u : ch.units) nd = std::min(nd, u.ref_due);
-    ch.next_decision = std::min(ch.next_decision, nd);
+    update_ref_min(ch);
+    ch.next_decision = std::min(ch.next_decision, ch.ref_min);
   }
   while (ch.next_decision <= until_cycle) ch.next_decision = decide(c, ch.next_decision);
 }
 
 void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
   const int64_t U = until / spec_.tck_ps;
-  for (int c = 0; c < (int)ch_.size(); ++c) run_channel(c, U);
+  for (int c = 0; c < (int)ch_.size(); ++c) run_if_due(c, U);
   for (auto& ch : ch_) {
     for (int w = 0; w < 2; ++w) {
       std::vector<Done>& f = ch.fin[w];
@@ -190,7 +210,7 @@ void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
       if (h == f.size()) { f.clear(); h = 0; }
     }
   }
-  if (until > last_) last_ = until;
+  if (until > last_) { last_ = until; last_cycle_ = last_ / spec_.tck_ps; }
 }
 
 Tick DramDevice::next_event() {
@@ -214,7 +234,7 @@ double DramDevice::peak_bytes_per_ps() {
   return (double)spec_.channels * spec_.req_bytes * per_cycle / (double)spec_.tck_ps;
 }
 
-int64_t DramDevice::earliest(Chan& ch, int cmd, int32_t b) const {
+inline int64_t DramDevice::earliest(const Chan& ch, int cmd, int32_t b) const {
   const Bank& bk = ch.banks[b];
   const Group& g = ch.groups[bk.group];
   const Unit& un = ch.units[bk.unit];
@@ -241,6 +261,12 @@ void DramDevice::update_mode(Chan& ch) {
   }
 }
 
+void DramDevice::update_ref_min(Chan& ch) {
+  int64_t m = kFar;
+  for (const Unit& u : ch.units) m = std::min(m, u.ref_due);
+  ch.ref_min = m;
+}
+
 void DramDevice::touch(Chan& ch, int32_t b) {
   Bank& bk = ch.banks[b];
   if (!bk.touched) { bk.touched = 1; ch.touched.push_back(b); }
@@ -248,7 +274,7 @@ void DramDevice::touch(Chan& ch, int32_t b) {
 
 void DramDevice::heap_push(Chan& ch, int64_t when, int32_t b) {
   ch.heap.push_back(HeapEnt{when, b, ch.banks[b].ver});
-  std::push_heap(ch.heap.begin(), ch.heap.end(), std::greater<HeapEnt>());
+  std::push_heap(ch.heap.begin(), ch.heap.end(), HeapGreater());
 }
 
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
@@ -274,6 +300,25 @@ void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
     int cmd = ch.banks[b].open_row >= 0 ? kPRE : kREFpb;
     out.push_back(Cand{earliest(ch, cmd, b), cmd, b, -1, 2, -1});
   }
+}
+
+void DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
+  // FR-FCFS, open row: the candidate is the first queued row hit, else the oldest access (ACT/PRE). An
+  // access appended behind a valid candidate changes it only if the queue was empty, or if it is the
+  // first row hit. Gives what bank_cand() would compute from scratch.
+  const Access& x = ch.acc[id];
+  if (bk.cand_acc >= 0 && (bk.cand_hit || bk.open_row < 0 || x.row != bk.open_row)) return;
+  int cmd = kACT, hit = 0;
+  if (bk.open_row >= 0) {
+    if (x.row == bk.open_row) { hit = 1; cmd = x.is_write ? kWR : kRD; }
+    else cmd = kPRE;
+  }
+  bk.cand_acc = id;
+  bk.cand_cmd = cmd;
+  bk.cand_hit = hit;
+  bk.cand_seq = x.seq;
+  bk.cand_key = prio(hit, x.seq);
+  bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
 }
 
 bool DramDevice::bank_cand(Chan& ch, int32_t b, int wm) {
@@ -307,6 +352,8 @@ bool DramDevice::bank_cand(Chan& ch, int32_t b, int wm) {
   bk.cand_cmd = cmd;
   bk.cand_hit = hit;
   bk.cand_seq = ch.acc[pick].seq;
+  bk.cand_key = prio(hit, bk.cand_seq);
+  bk.cand_slot = spec_.split_cmd_bus && cmd >= kRD && cmd <= kWRA ? 1 : 0;
   return true;
 }
 
@@ -316,23 +363,28 @@ int64_t DramDevice::decide(int c, int64_t T) {
   update_mode(ch);
   const int wm = ch.write_mode;
   int64_t next = kFar;
-  // best ready candidate per command bus (0 = row bus, 1 = column bus; one shared bus without split)
+  // best ready candidate per command bus (0 = row bus, 1 = column bus; one shared bus without split):
+  // the lowest prio() key wins, the first one on ties
   Cand best[2];
-  bool have[2] = {false, false};
+  int64_t best_key[2] = {INT64_MAX, INT64_MAX};
   auto consider = [&](const Cand& k) {
     if (k.when > T) { next = std::min(next, k.when); return; }
     const bool col = k.cmd == kRD || k.cmd == kWR || k.cmd == kRDA || k.cmd == kWRA;
     const int slot = spec_.split_cmd_bus && col ? 1 : 0;
-    Cand& bst = best[slot];
-    if (!have[slot] || k.hit > bst.hit || (k.hit == bst.hit && k.seq < bst.seq)) { bst = k; have[slot] = true; }
+    const int64_t key = prio(k.hit, k.seq);
+    if (key < best_key[slot]) { best[slot] = k; best_key[slot] = key; }
   };
   if (spec_.refresh != 2) {
-    cands_.clear();
-    for (int u = 0; u < (int)ch.units.size(); ++u) {
-      if (T >= ch.units[u].ref_due) refresh_cands(ch, u, cands_);
-      else next = std::min(next, ch.units[u].ref_due);
+    if (T < ch.ref_min) {
+      next = std::min(next, ch.ref_min);  // no unit due yet
+    } else {
+      cands_.clear();
+      for (int u = 0; u < (int)ch.units.size(); ++u) {
+        if (T >= ch.units[u].ref_due) refresh_cands(ch, u, cands_);
+        else next = std::min(next, ch.units[u].ref_due);
+      }
+      for (const Cand& k : cands_) consider(k);
     }
-    for (const Cand& k : cands_) consider(k);
   }
   if (spec_.scheduler == 1) {  // the readiness heap is not used by FCFS
     for (int32_t b : ch.touched) ch.banks[b].touched = 0;
@@ -371,21 +423,28 @@ int64_t DramDevice::decide(int c, int64_t T) {
       Bank& bk = ch.banks[b];
       bk.touched = 0;
       bk.ver++;
-      if (bk.active && bank_cand(ch, b, wm)) heap_push(ch, earliest(ch, bk.cand_cmd, b), b);
+      if (bk.active && bank_cand(ch, b, wm)) {
+        const int64_t when = earliest(ch, bk.cand_cmd, b);
+        // already legal: it would leave the heap again just below, so it joins the ready list directly
+        if (when <= T) ch.ready.push_back(HeapEnt{when, b, bk.ver});
+        else heap_push(ch, when, b);
+      }
     }
     ch.touched.clear();
     while (!ch.heap.empty() && ch.heap.front().when <= T) {
-      std::pop_heap(ch.heap.begin(), ch.heap.end(), std::greater<HeapEnt>());
+      std::pop_heap(ch.heap.begin(), ch.heap.end(), HeapGreater());
       const HeapEnt e = ch.heap.back();
       ch.heap.pop_back();
       if (e.ver == ch.banks[e.bank].ver) ch.ready.push_back(e);
     }
+    const bool due = spec_.refresh != 2 && T >= ch.ref_min;  // some unit has a refresh pending
+    int32_t bb[2] = {-1, -1};  // best ready bank per bus
     size_t keep = 0;
     for (size_t i = 0; i < ch.ready.size(); ++i) {
       const HeapEnt e = ch.ready[i];
-      Bank& bk = ch.banks[e.bank];
+      const Bank& bk = ch.banks[e.bank];
       if (e.ver != bk.ver) continue;  // touched since: a fresh entry exists
-      if (unit_blocked(ch, bk.unit, e.bank, T)) { ch.ready[keep++] = e; next = std::min(next, T + 1); continue; }
+      if (due && unit_blocked(ch, bk.unit, e.bank, T)) { ch.ready[keep++] = e; next = std::min(next, T + 1); continue; }
       const int64_t when = earliest(ch, bk.cand_cmd, e.bank);
       if (when > T) {
         // legal within a few cycles (bus / tCCD / tRRD spacing): stay in the ready list, saving heap traffic
@@ -394,16 +453,22 @@ int64_t DramDevice::decide(int c, int64_t T) {
         continue;
       }
       ch.ready[keep++] = e;
-      consider(Cand{when, bk.cand_cmd, e.bank, bk.cand_acc, bk.cand_hit, bk.cand_seq});
+      if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = e.bank; }
     }
     ch.ready.resize(keep);
+    for (int sl = 0; sl < 2; ++sl) {
+      if (bb[sl] < 0 || best_key[sl] != ch.banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
+      const Bank& bk = ch.banks[bb[sl]];
+      best[sl] = Cand{T, bk.cand_cmd, bb[sl], bk.cand_acc, bk.cand_hit, bk.cand_seq};
+    }
     if (!ch.heap.empty()) next = std::min(next, ch.heap.front().when);
   }
-  if (!have[0] && !have[1]) return std::max(next, T + 1);
+  const bool have0 = best_key[0] != INT64_MAX, have1 = best_key[1] != INT64_MAX;
+  if (!have0 && !have1) return std::max(next, T + 1);
   // A row command and a column command chosen together always target different banks (one candidate per
   // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
-  if (have[0]) issue(c, T, best[0]);
-  if (have[1]) issue(c, T, best[1]);
+  if (have0) issue(c, T, best[0]);
+  if (have1) issue(c, T, best[1]);
   return T + 1;
 }
 
@@ -416,23 +481,19 @@ int64_t DramDevice::redecide(int c, int64_t T) {
   if (ch.write_mode != old_mode || spec_.scheduler == 1) return decide(c, T);
   ch.st.decisions++;
   const int wm = ch.write_mode;
-  Cand best[2];
-  bool have[2] = {false, false};
+  int32_t bb[2] = {-1, -1};
+  int64_t best_key[2] = {INT64_MAX, INT64_MAX};
   for (int32_t b : ch.touched) {
     Bank& bk = ch.banks[b];
     if (!bk.active || unit_blocked(ch, bk.unit, b, T) || !bank_cand(ch, b, wm)) continue;
-    const int64_t when = earliest(ch, bk.cand_cmd, b);
-    if (when > T) continue;
-    const bool col = bk.cand_cmd >= kRD && bk.cand_cmd <= kWRA;
-    const int slot = spec_.split_cmd_bus && col ? 1 : 0;
-    Cand& bst = best[slot];
-    if (!have[slot] || bk.cand_hit > bst.hit || (bk.cand_hit == bst.hit && bk.cand_seq < bst.seq)) {
-      bst = Cand{when, bk.cand_cmd, b, bk.cand_acc, bk.cand_hit, bk.cand_seq};
-      have[slot] = true;
-    }
+    if (earliest(ch, bk.cand_cmd, b) > T) continue;
+    if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = b; }
   }
-  if (have[0]) issue(c, T, best[0]);
-  if (have[1]) issue(c, T, best[1]);
+  for (int sl = 0; sl < 2; ++sl) {
+    if (bb[sl] < 0) continue;
+    const Bank& bk = ch.banks[bb[sl]];
+    issue(c, T, Cand{T, bk.cand_cmd, bb[sl], bk.cand_acc, bk.cand_hit, bk.cand_seq});
+  }
   return T + 1;  // the touched banks enter the readiness heap at the next full decision
 }
 
@@ -454,7 +515,6 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   const bool row_cmd = k.cmd == kACT || k.cmd == kPRE || k.cmd == kREFab || k.cmd == kREFpb;
   if (row_cmd || !s.split_cmd_bus) ch.next_row = T + 1;
   if (!row_cmd || !s.split_cmd_bus) ch.next_col = T + 1;
-  const int64_t pc_first = (u / s.ranks) * s.ranks;
   switch (k.cmd) {
     case kACT: {
       bk.open_row = ch.acc[k.acc].row;
@@ -479,6 +539,7 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
     case kREFab: {
       upd(un.next_act, T + s.nRFC); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
       un.ref_due += s.nREFI;
+      update_ref_min(ch);
       ch.st.refs++;
       return;
     }
@@ -486,6 +547,7 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
       upd(bk.next_act, T + s.nRFCpb); upd(bk.next_refpb, T + s.nRFCpb);
       upd(un.next_act, T + s.nRREFD); upd(un.next_refpb, T + s.nRREFD);
       un.ref_due += s.nREFIpb;
+      update_ref_min(ch);
       un.ref_bank = (un.ref_bank + 1) % bpu_;
       ch.st.refs++;
       return;
@@ -494,26 +556,27 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   }
   // Column command: RD / WR / RDA / WRA for access k.acc.
   const bool wr = k.cmd == kWR || k.cmd == kWRA;
-  const int64_t rtw = s.nCL + s.nBL + 2 - s.nCWL;  // read-to-write turnaround (JESD235 / Ramulator 2)
-  const int64_t burst = std::max(s.nCCDS, s.nBL);
+  const int64_t rtw = rtw_, burst = burst_;
   if (!wr) {
     upd(bk.next_pre, T + s.nRTP);
     upd(g.next_rd, T + s.nCCDL); upd(g.next_wr, T + rtw);
-    for (int64_t r = 0; r < s.ranks; ++r) {
-      Unit& o = ch.units[pc_first + r];
-      const bool same = pc_first + r == u;
-      upd(o.next_rd, T + (same ? burst : s.nBL + s.nRTRS));
-      upd(o.next_wr, T + (same ? rtw : rtw + s.nRTRS));
+    upd(un.next_rd, T + burst); upd(un.next_wr, T + rtw);
+    for (int64_t r = 0; r < s.ranks && s.ranks > 1; ++r) {  // other ranks of this pseudo-channel (rank-to-rank)
+      if (un.first + r == u) continue;
+      Unit& o = ch.units[un.first + r];
+      upd(o.next_rd, T + s.nBL + s.nRTRS);
+      upd(o.next_wr, T + rtw + s.nRTRS);
     }
     ch.st.rd_cmds++;
   } else {
     upd(bk.next_pre, T + s.nCWL + s.nBL + s.nWR);
     upd(g.next_wr, T + s.nCCDL); upd(g.next_rd, T + s.nCWL + s.nBL + s.nWTRL);
-    for (int64_t r = 0; r < s.ranks; ++r) {
-      Unit& o = ch.units[pc_first + r];
-      const bool same = pc_first + r == u;
-      upd(o.next_wr, T + (same ? burst : s.nBL + s.nRTRS));
-      upd(o.next_rd, T + (same ? s.nCWL + s.nBL + s.nWTRS : std::max<int64_t>(1, s.nCWL + s.nBL + s.nRTRS - s.nCL)));
+    upd(un.next_wr, T + burst); upd(un.next_rd, T + s.nCWL + s.nBL + s.nWTRS);
+    for (int64_t r = 0; r < s.ranks && s.ranks > 1; ++r) {
+      if (un.first + r == u) continue;
+      Unit& o = ch.units[un.first + r];
+      upd(o.next_wr, T + s.nBL + s.nRTRS);
+      upd(o.next_rd, T + std::max<int64_t>(1, s.nCWL + s.nBL + s.nRTRS - s.nCL));
     }
     ch.st.wr_cmds++;
   }
@@ -529,8 +592,9 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   q.erase(std::find(q.begin(), q.end(), k.acc));
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
-    auto it = std::find(ch.active.begin(), ch.active.end(), b);
-    *it = ch.active.back();
+    const int32_t moved = ch.active.back();  // swap-remove
+    ch.active[bk.active_pos] = moved;
+    ch.banks[moved].active_pos = bk.active_pos;
     ch.active.pop_back();
   }
   (wr ? ch.nwrite : ch.nread)--;

@@ -26,7 +26,7 @@ class DramDevice : public MemoryDevice {
   // Decoded fields of a channel-local address: {pc, rank, bankgroup, bank, row, column}.
   std::vector<int64_t> decode(int64_t local) const;
   struct Fields { int64_t pc, rank, bg, bank, row, col; };
-  Fields decode_fields(int64_t local) const;
+  __attribute__((always_inline)) inline Fields decode_fields(int64_t local) const;
   // Command log as flat records of 8 values: cycle, cmd (DramCmd), channel, pc, rank, bankgroup, bank, row.
   const std::vector<int64_t>& command_log() const { return log_; }
   int64_t command_log_len() const { return (int64_t)log_.size(); }
@@ -40,7 +40,8 @@ class DramDevice : public MemoryDevice {
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   struct HeapEnt {
     int64_t when; int32_t bank, ver;
-    bool operator>(const HeapEnt& o) const { return when != o.when ? when > o.when : bank > o.bank; }
+    // (when, bank) packed in one key for the heap order
+    int64_t key() const { return (when << 16) | bank; }
   };
   struct Bank {
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
@@ -48,12 +49,13 @@ class DramDevice : public MemoryDevice {
     int64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0, next_refpb = 0;
     std::vector<int32_t> rq, wq;  // access ids waiting for this bank, oldest first
     int active = 0;               // listed in Chan::active
+    int32_t active_pos = 0;       // its index there (O(1) removal)
     int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
     int32_t ver = 0;              // heap entries of an older version are stale
     // cached scheduler candidate of this bank (valid until the bank's queue/state or the write mode changes)
     int cand_valid = 0, cand_mode = 0, cand_cmd = 0, cand_hit = 0;
-    int32_t cand_acc = -1;
-    int64_t cand_seq = 0;
+    int32_t cand_acc = -1, cand_slot = 0;  // cand_slot: command bus (0 row, 1 column; 0 with one shared bus)
+    int64_t cand_seq = 0, cand_key = 0;    // cand_key: scheduler priority, lower first (see prio())
   };
   struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
   struct Unit {  // one pseudo-channel x rank: owns banks, tFAW window, refresh
@@ -63,6 +65,7 @@ class DramDevice : public MemoryDevice {
     int64_t ref_due = 0;   // next refresh due cycle
     int64_t ref_bank = 0;  // per-bank refresh: next bank (index within unit)
     int64_t open_banks = 0;
+    int32_t first = 0;     // first unit of this unit's pseudo-channel (ranks share data-bus turnarounds)
   };
   struct Done { Tick time; int64_t parent; };
   struct ChanStats {
@@ -86,6 +89,7 @@ class DramDevice : public MemoryDevice {
     int64_t nread = 0, nwrite = 0;  // queued accesses
     int64_t next_row = 0, next_col = 0;  // command-bus availability
     int64_t next_decision = 0;     // next cycle at which decide() must run
+    int64_t ref_min = 0;           // min over units of ref_due (no unit is due before it)
     int64_t rerun = -1;            // an already-processed cycle that must be decided again (late arrivals)
     int write_mode = 0;
     // Completions in time order: reads (issue + nCL + nBL) and writes (issue + nCWL + nBL) each finish in
@@ -101,8 +105,15 @@ class DramDevice : public MemoryDevice {
   int64_t redecide(int c, int64_t T);  // cycle T again after late arrivals: only their banks can add commands
   void issue(int c, int64_t T, const Cand& k);
   bool bank_cand(Chan& ch, int32_t b, int write_mode);  // refresh the cached candidate; false if none
+  void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
-  int64_t earliest(Chan& ch, int cmd, int32_t b) const;
+  __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
+  void update_ref_min(Chan& ch);
+  // run_channel only when the channel has work up to until_cycle (a rerun or a decision due)
+  void run_if_due(int c, int64_t until_cycle) {
+    const Chan& ch = ch_[c];
+    if ((ch.rerun >= 0 && ch.rerun <= until_cycle) || ch.next_decision <= until_cycle) run_channel(c, until_cycle);
+  }
   void update_mode(Chan& ch);
   bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   void touch(Chan& ch, int32_t b);
@@ -120,6 +131,12 @@ class DramDevice : public MemoryDevice {
   std::vector<int32_t> ready_;
   int64_t seq_ = 0;
   Tick last_ = -1, last_done_ = 0;
+  int64_t last_cycle_ = -1;             // last_ / tck_ps (-1 before the first advance)
+  Tick memo_now_ = -1;                  // try_send: last `now` seen and its first visible cycle
+  int64_t memo_cycle_ = 0;
+  int64_t rtw_ = 0, burst_ = 0;         // read-to-write turnaround, column-to-column spacing (tCK)
+  int unit_bits_ = 0, bank_shift_ = 0;
+  bool incremental_cand_ = false;       // FR-FCFS + open row: arrivals update the cached candidate  // bank index = unit << unit_bits_ | bg << bank_shift_ | bank
 };
 
 }  // namespace npusim
