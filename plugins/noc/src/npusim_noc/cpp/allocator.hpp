@@ -29,19 +29,32 @@ class Allocator {
     }
     if (n > 1) allocate_many(reqs, n, grants);
   }
-  // All requests come from one input: its round-robin arbiter picks (same result as allocate()).
-  void allocate_one_input(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+  // Requests in `segs` groups (group g = reqs[seg[g]..seg[g+1]), one input each, no output shared between
+  // groups): each group's input arbiter picks; identical to allocate() on such a request graph.
+  void allocate_per_input(const AllocRequest* reqs, const int* seg, int groups, std::vector<int>& grants) {
     grants.clear();
-    const int in = reqs[0].in, p = in_ptr_[in];
-    int best = 0, bd = reqs[0].out >= p ? reqs[0].out - p : reqs[0].out - p + nout_;
-    for (int i = 1; i < n; ++i) {
-      int d = reqs[i].out >= p ? reqs[i].out - p : reqs[i].out - p + nout_;
-      if (d < bd) bd = d, best = i;
+    for (int g = 0; g < groups; ++g) {
+      const int lo = seg[g], hi = seg[g + 1], in = reqs[lo].in, p = in_ptr_[in];
+      int best = lo, bd = reqs[lo].out >= p ? reqs[lo].out - p : reqs[lo].out - p + nout_;
+      for (int i = lo + 1; i < hi; ++i) {
+        int d = reqs[i].out >= p ? reqs[i].out - p : reqs[i].out - p + nout_;
+        if (d < bd) bd = d, best = i;
+      }
+      const AllocRequest& q = reqs[best];
+      in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
+      out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
+      grants.push_back(best);
     }
-    const AllocRequest& q = reqs[best];
-    in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
-    out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
-    grants.push_back(best);
+  }
+  // Requests with pairwise distinct inputs and outputs: all are granted, in request order (as allocate()).
+  void grant_all(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+    grants.clear();
+    for (int i = 0; i < n; ++i) {
+      const AllocRequest& q = reqs[i];
+      in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
+      out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
+      grants.push_back(i);
+    }
   }
 
  private:

@@ -57,6 +57,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   for (auto& R : routers_) maxpv = std::max(maxpv, (size_t)R.P * V_);
   reqs_.resize(maxpv * V_);  // VA: each input VC may request every VC of its output port
   sreqs_.resize(maxpv);      // SA: at most one request per input VC
+  va_seg_.resize(maxpv + 1);
   sources_.resize(T);
   for (auto& s : sources_) {
     s.vcs.assign(V_, OutVC{B_, -1, false, 0, 0});
@@ -138,6 +139,7 @@ void BookSimNetwork::front_changed(int r, int iv, int64_t when) {
     v.out_port = rt.port;
     v.vc_lo = rt.vc_lo;
     v.vc_hi = rt.vc_hi;
+    v.vc_mask = (rt.vc_hi == 63 ? ~0ULL : (1ULL << (rt.vc_hi + 1)) - 1) & ~((1ULL << rt.vc_lo) - 1);
     v.ready = stage_done(when, p_.routing_delay);
   } else if (v.ready < when) {
     v.ready = when;
@@ -259,7 +261,7 @@ void BookSimNetwork::run_sources() {
       ++in_flight_flits_;
       ++S.seq;
       if (f.tail) {
-        if (p_.wait_for_tail_credit) o.tail_pending = true;
+        if (p_.wait_for_tail_credit) o.tail_pending = true, o.release_at = kNever;
         else o.owner = -1;
         S.cur = -1;
         --queued_packets_;
@@ -309,6 +311,16 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   AllocRequest* sa = sreqs_.data();
   int va_requesters = 0;
   bool va_blocked = false;
+  uint64_t va_ports = 0;   // output ports requested in VC allocation this step
+  uint64_t sa_ins = 0, sa_outs = 0;  // switch inputs / outputs requested this step
+  bool sa_shared = false;            // two switch requests share an input or an output
+  auto add_sa = [&](AllocRequest* q, int& n, const AllocRequest& a) {
+    q[n++] = a;
+    if (a.in >= 64 || a.out >= 64 || (sa_ins >> a.in & 1) || (sa_outs >> a.out & 1)) sa_shared = true;
+    sa_ins |= a.in < 64 ? 1ULL << a.in : 0;
+    sa_outs |= a.out < 64 ? 1ULL << a.out : 0;
+  };
+  bool va_shared = false;  // two heads request VCs of the same output port
   const int nwords = (int)R.pmask.size();
   for (int w = 0; w < nwords; ++w)
   for (uint64_t pm = R.pmask[w]; pm; pm &= pm - 1) {
@@ -326,15 +338,21 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
         }
         if (v.state == 1) {
           const int op = v.out_port, base = op * V_;
-          const uint64_t range = (v.vc_hi == 63 ? ~0ULL : (1ULL << (v.vc_hi + 1)) - 1) & ~((1ULL << v.vc_lo) - 1);
-          for (uint64_t tp = R.tailp[op] & range; tp; tp &= tp - 1) settle_out(R, op, __builtin_ctzll(tp));
+          const uint64_t range = v.vc_mask;
+          for (uint64_t tp = R.tailp[op] & range; tp; tp &= tp - 1) release_if_back(R, op, __builtin_ctzll(tp));
           uint64_t cand = R.freevc[op] & range;
+          if (cand) {
+            if (op >= 64 || (va_ports >> op & 1)) va_shared = true;
+            else va_ports |= 1ULL << op;
+            va_seg_[va_requesters] = nva;
+          }
           for (uint64_t c2 = cand; c2; c2 &= c2 - 1) va[nva++] = AllocRequest{iv, base + __builtin_ctzll(c2), iv};
           if (!cand) {  // every candidate output VC is taken: retry when one can be released
             va_blocked = true;
-            for (int ov = v.vc_lo; ov <= v.vc_hi; ++ov) {
-              const OutVC& o = R.out[base + ov];
-              if (o.pend_count) wake_u = std::min(wake_u, R.cring[(size_t)(base + ov) * B_ + o.pend_head] * S_);
+            // (a VC still owned by a packet is released by this router's own switch grant of its tail)
+            for (uint64_t tp = R.tailp[op] & range; tp; tp &= tp - 1) {
+              int64_t rel = R.out[base + __builtin_ctzll(tp)].release_at;
+              if (rel != kNever) wake_u = std::min(wake_u, rel * S_);
             }
           }
           else ++va_requesters;
@@ -343,7 +361,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
           OutVC& o = R.out[ov];
           if (o.credits == 0) settle(o, &R.cring[(size_t)ov * B_]);
           if (o.credits > 0)
-            sa[nsa++] = AllocRequest{port * isp + (isp == 1 ? 0 : vc % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv};
+            add_sa(sa, nsa, AllocRequest{port * isp + (isp == 1 ? 0 : vc % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv});
           else if (o.pend_count)  // waiting for a credit already on its way back
             wake_u = std::min(wake_u, R.cring[(size_t)ov * B_ + o.pend_head] * S_);
           // else: the downstream router lowers our wake-up when it frees a slot (credit_later)
@@ -353,8 +371,14 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   }
   // VC allocation
   if (nva) {
-    if (va_requesters == 1 && nva > 1) R.va.allocate_one_input(va, nva, grants_);  // one head: its own arbiter decides
-    else R.va.allocate(va, nva, grants_);
+    if (!va_shared) {
+      // Heads bidding for different output ports compete for nothing: the request graph splits into one
+      // component per head, where every allocator policy reduces to that head's own round-robin choice.
+      va_seg_[va_requesters] = nva;
+      R.va.allocate_per_input(va, va_seg_.data(), va_requesters, grants_);
+    } else {
+      R.va.allocate(va, nva, grants_);
+    }
     if ((int)grants_.size() < va_requesters) again = true;
     for (int g : grants_) {
       const AllocRequest& q = va[g];
@@ -370,7 +394,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       } else if ((settle(R.out[q.out], &R.cring[(size_t)q.out * B_]), R.out[q.out].credits > 0)) {
         // zero VC-allocation delay: bid for the switch now
         int port = vport(iv);
-        sa[nsa++] = AllocRequest{port * isp + (isp == 1 ? 0 : vvc(iv) % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv};
+        add_sa(sa, nsa, AllocRequest{port * isp + (isp == 1 ? 0 : vvc(iv) % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv});
       } else {
         again = true;
       }
@@ -383,7 +407,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   }
   // switch allocation and traversal
   const RouterPorts& ports = topo_.router(r);
-  R.sa.allocate(sa, nsa, grants_);
+  if (sa_shared) R.sa.allocate(sa, nsa, grants_);
+  else R.sa.grant_all(sa, nsa, grants_);  // no two requests compete: every policy grants them all
   if ((int)grants_.size() < nsa) again = true;
   for (int g : grants_) {
     int iv = sa[g].tag, port = vport(iv), vc = vvc(iv);
@@ -426,6 +451,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     if (f.tail) {
       if (p_.wait_for_tail_credit && dn.kind == kRouterPort) {
         o.tail_pending = true;
+        o.release_at = kNever;
         R.tailp[op] |= 1ULL << v.out_vc;
       } else {
         o.owner = -1;

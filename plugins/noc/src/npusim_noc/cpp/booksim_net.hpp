@@ -58,15 +58,18 @@ class BookSimNetwork : public Interconnect {
     bool measured = false, external = false;
   };
   struct InVC {
-    int head = 0, count = 0;  // ring buffer in Router::buf
-    int state = 0;            // 0 empty, 1 waiting VC allocation, 2 owns an output VC
-    int out_port = -1, vc_lo = 0, vc_hi = 0, out_vc = -1;
     int64_t ready = 0;        // first cycle the front flit may enter its next stage
+    uint64_t vc_mask = 0;     // bits vc_lo..vc_hi: the output VCs the route allows
+    int head = 0, count = 0;  // ring buffer in Router::buf
+    int out_port = -1;
+    int8_t state = 0;         // 0 empty, 1 waiting VC allocation, 2 owns an output VC
+    int8_t vc_lo = 0, vc_hi = 0, out_vc = -1;  // num_vcs <= 64
   };
   struct OutVC {
     int credits = 0, owner = -1;
     bool tail_pending = false;
     int pend_head = 0, pend_count = 0;  // credits on their way back: arrival cycles in a ring of vc_buf_size
+    int64_t release_at = kNever;        // tail_pending: cycle the tail's credit arrives (kNever: not sent yet)
   };
   struct Router {
     int P = 0;
@@ -126,12 +129,15 @@ class BookSimNetwork : public Interconnect {
     int i = o.pend_head + o.pend_count;
     ring[i >= B_ ? i - B_ : i] = when;
     ++o.pend_count;
+    if (o.tail_pending && o.credits + o.pend_count == B_) o.release_at = when;  // the tail's credit
   }
-  // Settles an output VC of router R; a VC released by its tail credit becomes free for VC allocation.
-  void settle_out(Router& R, int port, int vc) {
+  // wait_for_tail_credit: an output VC of router R whose tail credit has arrived is free for VC allocation
+  // (its credits are still counted lazily by settle()).
+  void release_if_back(Router& R, int port, int vc) {
     OutVC& o = R.out[port * V_ + vc];
-    settle(o, &R.cring[(size_t)(port * V_ + vc) * B_]);
-    if (!o.tail_pending) {
+    if (o.release_at <= cycle_) {
+      o.tail_pending = false;
+      o.owner = -1;
       R.tailp[port] &= ~(1ULL << vc);
       R.freevc[port] |= 1ULL << vc;
     }
@@ -169,6 +175,7 @@ class BookSimNetwork : public Interconnect {
   int64_t queued_packets_ = 0, in_flight_flits_ = 0;
   std::vector<AllocRequest> reqs_, sreqs_;  // VC- and switch-allocation requests (scratch)
   std::vector<int> grants_;
+  std::vector<int> va_seg_;  // VA scratch: first request index of each requesting head (+ end marker)
   // statistics
   int64_t stat_start_ = 0, packets_ = 0, flits_ = 0, bytes_ = 0;
   double plat_sum_ = 0, nlat_sum_ = 0, hops_sum_ = 0, ps_sum_ = 0;
