@@ -153,11 +153,15 @@ def _matmul(g: Group, env: dict, mapping) -> torch.Tensor:
     if bias is not None:
         bias_full = env[bias].expand(shape_of(node)).reshape(nb, m, n)
     chain = Chain(g, env, include_anchor=False)
-    out = torch.empty((nb, m, n), dtype=val(node).dtype)
+    out = torch.empty((nb, m, n), dtype=val(g.out).dtype)  # the epilogue may cast (int32 -> fp32 dequant)
+    acc_dtype = val(node).dtype if name == "_int_mm" else None
     for t in tile_slices(outer, dims, tiles):
         acc = None
         for kk in tile_slices(["K"], dims, tiles):
-            part = x[t["B"], t["M"], kk["K"]] @ w[t["B"], kk["K"], t["N"]]
+            xt, wt = x[t["B"], t["M"], kk["K"]], w[t["B"], kk["K"], t["N"]]
+            if acc_dtype is not None:  # _int_mm: int8 tiles multiplied and accumulated in int32
+                xt, wt = xt.to(acc_dtype), wt.to(acc_dtype)
+            part = xt @ wt
             acc = part if acc is None else acc + part
         if bias_full is not None:
             acc = alpha * acc + beta * bias_full[t["B"], t["M"], t["N"]]
@@ -234,7 +238,7 @@ def _conv(g: Group, env: dict, mapping) -> torch.Tensor:
     inner = _order(mapping, ("KH", "KW", "C"))
     bias = env[ba] if ba is not None else None
     chain = Chain(g, env, include_anchor=False)
-    out = torch.empty((n, o, oh, ow), dtype=val(node).dtype)
+    out = torch.empty((n, o, oh, ow), dtype=val(g.out).dtype)
     for grp in range(groups):
         for t in tile_slices(outer, dims, tiles):
             hs, ws = t["H"], t["W"]

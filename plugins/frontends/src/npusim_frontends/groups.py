@@ -100,7 +100,7 @@ def classify(node: fx.Node) -> str:
     name = A.op_name(node.target)
     if name == "getitem" or name in A.VIEW_OPS:
         return "view"
-    if name in ("mm", "addmm"):
+    if name in ("mm", "addmm", "_int_mm"):  # _int_mm: int8 x int8 -> int32 accumulation
         return "gemm"
     if name in ("bmm", "baddbmm"):
         return "bmm"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.fx as fx
 from npusim.kernels import KernelSpec
+from npusim.tog.ops import DTYPE_BYTES
 
 from npusim_frontends import aten_ops as A
 from npusim_frontends.groups import Group, numel, shape_of, val
@@ -52,13 +53,35 @@ def _operand_prologues(g: Group, operands: dict) -> tuple[tuple[str, ...], dict[
     ops: dict[str, list[str]] = {"A": [], "B": []}
     for role, pro in g.operand_prologues.items():
         ops[role] = _chain_ops(pro.group.nodes)
-        full = [i for i in pro.group.anchor.all_input_nodes
-                if isinstance(val(i), torch.Tensor) and numel(shape_of(i)) == numel(pro.group.cshape)]
-        if full:
-            operands[role] = buffer_name(full[0])
+        src = prologue_source(pro)
+        if src is not None:
+            operands[role] = buffer_name(src)
     if not g.operand_prologues:
         return (), {}
     return (*ops["A"], *ops["B"]), {"prologue_a": len(ops["A"])}
+
+
+def prologue_source(pro):
+    """The tensor a GEMM operand prologue reads from DRAM (its first full-size input), or None."""
+    return next((i for i in pro.group.anchor.all_input_nodes
+                 if isinstance(val(i), torch.Tensor) and numel(shape_of(i)) == numel(pro.group.cshape)), None)
+
+
+def operand_bytes(g: Group, dt: str, a, b) -> dict[str, int]:
+    """Bytes per element of the GEMM's DRAM operands where they differ from the kernel dtype's width:
+    a_bytes/b_bytes for an operand read through a cast prologue (int8 weights dequantized on load),
+    c_bytes for an output wider than the inputs (_int_mm's int32, or a dequant epilogue's fp32)."""
+    width = DTYPE_BYTES[dt]
+    out: dict[str, int] = {}
+    for role, node in (("A", a), ("B", b)):
+        pro = g.operand_prologues.get(role)
+        src = prologue_source(pro) if pro is not None else node
+        if isinstance(val(src), torch.Tensor) and val(src).element_size() != width:
+            out[f"{role.lower()}_bytes"] = val(src).element_size()
+    c = val(g.out)
+    if isinstance(c, torch.Tensor) and c.element_size() != width:
+        out["c_bytes"] = c.element_size()
+    return out
 
 
 def _chain_ops(nodes) -> list[str]:
@@ -89,6 +112,8 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         (m, k), (_, n) = shape_of(a), shape_of(b)
         operands = {"A": buffer_name(a), "B": buffer_name(b), "C": out}
         prologue, params = _operand_prologues(g, operands)
+        dt = kdtype(a)  # the element type the array multiplies (int8 for _int_mm, whose output is int32)
+        params.update(operand_bytes(g, dt, a, b))
         return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, params=params, prologue=prologue,
                            epilogue=_epilogue_ops(g), name=gname, operands=operands)]
     if g.kind == "bmm":
