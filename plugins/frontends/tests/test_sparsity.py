@@ -120,3 +120,40 @@ def test_sparsity_needs_the_systolic_timing():
 
     with pytest.raises(ConfigError, match="sparsity"):
         load_config("small-8x8", overrides={"timing.sparsity": True})
+
+
+def _engine_run(a, b):
+    """One mapped GEMM (M=N=16, K=32: tiles 16x16, k_step 8) on small-8x8 with operand data a, b, traced."""
+    from npusim.engine.simulator import Simulator
+    from npusim.kernels import KernelSpec, Mapping
+    from npusim.lowering import lower
+
+    from npusim_frontends.sparsity import plan_gemm
+
+    sim = Simulator(_machine(True), trace=True)
+    kernel = KernelSpec("gemm", {"M": 16, "N": 16, "K": 32}, "fp32", name="g")
+    tog = lower(kernel, Mapping({"M": 16, "N": 16, "K": 32}, ("M", "N", "K")), sim.machine)
+    kid = sim.add(tog)
+    pred = plan_gemm(sim, kid, a, b, sim.components.timing)
+    sim.launch(kid)
+    sim.run_until(None)
+    return sim.result(), pred, tog
+
+
+def test_skipped_last_k_step_still_waits_for_the_accumulation_chain():
+    """A skipped matmul completes in order on its array: the output store cannot overtake live K steps."""
+    from npusim.tog.ops import Dma
+
+    a, b = torch.randn(16, 32), torch.randn(32, 16)
+    a[:, 24:] = 0  # the last K slice (k_step 8) of A is zero
+    res, pred, tog = _engine_run(a, b)
+    sp = res.extra["sparsity"]
+    assert sp["loads_skipped"] == pred.loads_skipped == 1 and sp["gemms_skipped"] == pred.gemms_skipped == 1
+    order = [n for n, _ in tog.walk()]
+    store = next(i for i, n in enumerate(order) if isinstance(n, Dma) and n.direction == "store")
+    events, _, _ = res.trace
+    arrays = len(res.cores[0]["arrays"])
+    gemm_end = max(end for track, node, _, start, end in events if track % 64 < arrays)
+    store_start = min(start for track, node, _, start, end in events if node == store)
+    assert res.cores[0]["arrays"][0]["tiles"] == 3  # the three live K steps ran, the zero one did not
+    assert store_start >= gemm_end

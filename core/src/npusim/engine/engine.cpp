@@ -441,13 +441,16 @@ void Engine::unit_try_start(int c, Unit& u, int unit_id) {
   in.started = true;
   in.start = now_;
   Tick occ = t.occupancy * period_, lat = t.latency * period_;
+  // A skipped matmul completes no earlier than the array's previous tile (in-order completion), so
+  // what depends on the accumulation chain's last step still waits for its live steps.
+  if (!sparse_.empty() && unit_id < p_.arrays) lat = sparse_.in_order(c * 64 + unit_id, now_, lat);
   u.busy_until = now_ + occ;
   u.busy_ps += occ;
   if (unit_id < p_.arrays) launches_[in.launch].array_busy += occ;
-  if (lat > 0) u.count++;
+  if (t.latency > 0) u.count++;
   push(now_ + lat, EV_INST_DONE, c, slot);
   push(now_ + occ, EV_UNIT_FREE, c, unit_id);
-  if (p_.trace && lat > 0) trace_.push_back(TraceEvent{c * 64 + unit_id, in.node, in.launch, now_, now_ + lat});
+  if (p_.trace && t.latency > 0) trace_.push_back(TraceEvent{c * 64 + unit_id, in.node, in.launch, now_, now_ + lat});
 }
 
 void Engine::map_channel(int64_t addr, int32_t& ch, int64_t& local) const {

@@ -32,7 +32,7 @@ class SparsityTable {
     }
   }
   bool empty() const { return loads_.empty() && gemms_.empty(); }
-  void clear() { loads_.clear(); gemms_.clear(); held_.clear(); }
+  void clear() { loads_.clear(); gemms_.clear(); held_.clear(); last_done_.clear(); }
 
   // Engine side: true if this load instance is skipped (counts it).
   bool load_skipped(int kernel, int node, int64_t byte_addr, int64_t bytes) {
@@ -57,6 +57,15 @@ class SparsityTable {
     out = it->second;
     held_.erase(it);
     return true;
+  }
+  // Engine side: completion time (relative to now) of a tile started on unit `unit` with latency
+  // `lat`: a skipped one (lat 0) completes with the unit's previous tile, not before it.
+  Tick in_order(int64_t unit, Tick now, Tick lat) {
+    Tick& last = last_done_[unit];
+    Tick done = now + lat;
+    if (lat == 0 && last > done) done = last;
+    if (done > last) last = done;
+    return done - now;
   }
   // Engine side: an overridden GEMM started; `dense` is its data-independent timing.
   void count_gemm(const TileTiming& t, const TileTiming& dense) {
@@ -95,7 +104,8 @@ class SparsityTable {
   static Key key(int kernel, int node, int64_t a, int64_t b) { return Key{kernel, node, a, b}; }
   std::unordered_set<Key, KeyHash> loads_;
   std::unordered_map<Key, TileTiming, KeyHash> gemms_;
-  std::unordered_map<int64_t, TileTiming> held_;  // instruction slot -> override until it starts
+  std::unordered_map<int64_t, TileTiming> held_;
+  std::unordered_map<int64_t, Tick> last_done_;  // per (core * 64 + array): latest completion  // instruction slot -> override until it starts
   int64_t loads_skipped_ = 0, bytes_skipped_ = 0, gemms_skipped_ = 0, gemms_reduced_ = 0;
   int64_t cycles_saved_ = 0, busy_saved_ = 0;
 };
