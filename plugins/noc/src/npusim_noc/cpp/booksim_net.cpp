@@ -42,12 +42,10 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
     }
     R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0});
     R.cring.assign((size_t)R.P * V_ * B_, 0);
-    R.port_free.assign(R.P, 0);
-    R.vc_ptr.assign(R.P, 0);
-    R.busy.assign(R.P, 0);
-    R.pmask.assign((R.P + 63) / 64, 0);
-    R.freevc.assign(R.P, V_ == 64 ? ~0ULL : (1ULL << V_) - 1);
-    R.tailp.assign(R.P, 0);
+    R.ps.assign(R.P, PortState{});
+    for (auto& q : R.ps) q.freevc = V_ == 64 ? ~0ULL : (1ULL << V_) - 1;
+    R.pmask_words.assign((R.P + 63) / 64, 0);
+    R.pmask = R.pmask_words.data();
     R.link_flits.assign(R.P, 0);
     R.xbar_flits.assign(R.P, 0);
     R.va = Allocator(p.vc_allocator, p.alloc_iters, R.P * V_, R.P * V_);
@@ -194,7 +192,7 @@ void BookSimNetwork::process_events() {
           active_routers_.push_back(e.a);
         }
         if (v.count == 1) {
-          R.busy[e.b] |= 1ULL << e.c;
+          R.ps[e.b].busy |= 1ULL << e.c;
           R.pmask[e.b >> 6] |= 1ULL << (e.b & 63);
           front_changed(e.a, iv, cycle_ * S_);
           int64_t w = std::max(cycle_, step_cycle_of(v.ready));
@@ -321,12 +319,12 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     sa_outs |= a.out < 64 ? 1ULL << a.out : 0;
   };
   bool va_shared = false;  // two heads request VCs of the same output port
-  const int nwords = (int)R.pmask.size();
+  const int nwords = (R.P + 63) >> 6;
   for (int w = 0; w < nwords; ++w)
   for (uint64_t pm = R.pmask[w]; pm; pm &= pm - 1) {
     const int port = w * 64 + __builtin_ctzll(pm);
-    uint64_t m = R.busy[port];
-    int ptr = R.vc_ptr[port];
+    uint64_t m = R.ps[port].busy;
+    int ptr = R.ps[port].vc_ptr;
     uint64_t hi = ptr ? (m >> ptr) << ptr : m, lo = m & ~hi;
     for (uint64_t part : {hi, lo}) {
       for (; part; part &= part - 1) {
@@ -339,8 +337,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
         if (v.state == 1) {
           const int op = v.out_port, base = op * V_;
           const uint64_t range = v.vc_mask;
-          for (uint64_t tp = R.tailp[op] & range; tp; tp &= tp - 1) release_if_back(R, op, __builtin_ctzll(tp));
-          uint64_t cand = R.freevc[op] & range;
+          for (uint64_t tp = R.ps[op].tailp & range; tp; tp &= tp - 1) release_if_back(R, op, __builtin_ctzll(tp));
+          uint64_t cand = R.ps[op].freevc & range;
           if (cand) {
             if (op >= 64 || (va_ports >> op & 1)) va_shared = true;
             else va_ports |= 1ULL << op;
@@ -350,7 +348,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
           if (!cand) {  // every candidate output VC is taken: retry when one can be released
             va_blocked = true;
             // (a VC still owned by a packet is released by this router's own switch grant of its tail)
-            for (uint64_t tp = R.tailp[op] & range; tp; tp &= tp - 1) {
+            for (uint64_t tp = R.ps[op].tailp & range; tp; tp &= tp - 1) {
               int64_t rel = R.out[base + __builtin_ctzll(tp)].release_at;
               if (rel != kNever) wake_u = std::min(wake_u, rel * S_);
             }
@@ -386,7 +384,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       InVC& v = R.in[iv];
       v.out_vc = vvc(q.out);
       R.out[q.out].owner = iv;
-      R.freevc[v.out_port] &= ~(1ULL << v.out_vc);
+      R.ps[v.out_port].freevc &= ~(1ULL << v.out_vc);
       v.state = 2;
       v.ready = stage_done(u, p_.vc_alloc_delay);
       if (v.ready > u) {
@@ -417,7 +415,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     v.head = v.head + 1 == B_ ? 0 : v.head + 1;
     --v.count;
     --R.flits;
-    R.vc_ptr[port] = vc + 1 == V_ ? 0 : vc + 1;
+    R.ps[port].vc_ptr = vc + 1 == V_ ? 0 : vc + 1;
     int op = v.out_port;
     OutVC& o = R.out[op * V_ + v.out_vc];
     --o.credits;
@@ -435,8 +433,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       credit_later(S.vcs[vc], &S.cring[(size_t)vc * B_], credit_at);
     }
     // after traversal the output channel takes one flit per cycle
-    int64_t depart = std::max(step_cycle_of(st_done - 1) + 1, R.port_free[op]);
-    R.port_free[op] = depart + 1;
+    int64_t depart = std::max(step_cycle_of(st_done - 1) + 1, R.ps[op].port_free);
+    R.ps[op].port_free = depart + 1;
     ++R.xbar_flits[port];
     const PortLink& dn = ports.out[op];
     if (dn.kind == kRouterPort) {
@@ -452,10 +450,10 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       if (p_.wait_for_tail_credit && dn.kind == kRouterPort) {
         o.tail_pending = true;
         o.release_at = kNever;
-        R.tailp[op] |= 1ULL << v.out_vc;
+        R.ps[op].tailp |= 1ULL << v.out_vc;
       } else {
         o.owner = -1;
-        R.freevc[op] |= 1ULL << v.out_vc;
+        R.ps[op].freevc |= 1ULL << v.out_vc;
         if (va_blocked && u + 1 < wake_u) wake_u = u + 1;  // a head waiting for an output VC may take it
       }
     }
@@ -464,8 +462,8 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       else v.ready = u + 1;
       if (v.ready < wake_u) wake_u = v.ready;
     } else {
-      R.busy[port] &= ~(1ULL << vc);
-      if (!R.busy[port]) R.pmask[port >> 6] &= ~(1ULL << (port & 63));
+      R.ps[port].busy &= ~(1ULL << vc);
+      if (!R.ps[port].busy) R.pmask[port >> 6] &= ~(1ULL << (port & 63));
       if (f.tail) v.state = 0;
       else v.ready = u + 1;
     }

@@ -71,22 +71,27 @@ class BookSimNetwork : public Interconnect {
     int pend_head = 0, pend_count = 0;  // credits on their way back: arrival cycles in a ring of vc_buf_size
     int64_t release_at = kNever;        // tail_pending: cycle the tail's credit arrives (kNever: not sent yet)
   };
+  // Per-port router state kept together (one cache line per port instead of one array per field).
+  struct PortState {
+    uint64_t busy = 0;        // input port: bit v set while VC v holds flits
+    uint64_t freevc = 0;      // output port: bit v set while output VC v is unowned
+    uint64_t tailp = 0;       // output port: bit v set while VC v waits for its tail credit
+    int64_t port_free = 0;    // output port: next cycle the output channel can take a flit
+    int vc_ptr = 0;           // input port: VC after the last switch grant (round-robin tie-break)
+  };
   struct Router {
     int P = 0;
+    int flits = 0;            // flits buffered in this router
+    int64_t wake = 0;         // no VC can act before this cycle
+    uint64_t* pmask = nullptr;  // bit p set while input port p has a VC holding flits (64 ports a word)
+    bool active = false;
+    std::vector<PortState> ps;  // [port]
     std::vector<InVC> in;     // [port * V + vc]
     std::vector<OutVC> out;   // [port * V + vc]
     std::vector<Flit> buf;    // [(port * V + vc) * B + slot]
     std::vector<int64_t> cring;  // [(port * V + vc) * B + i]: arrival cycles of returning credits
-    std::vector<int64_t> port_free;  // next cycle each output channel can take a flit
-    std::vector<int> vc_ptr;  // per input port: VC after the last switch grant (round-robin tie-break)
-    std::vector<uint64_t> busy;  // per input port: bit v set while VC v holds flits
-    std::vector<uint64_t> pmask; // bit p set while input port p has a VC holding flits (64 ports a word)
-    std::vector<uint64_t> freevc;  // per output port: bit v set while output VC v is unowned
-    std::vector<uint64_t> tailp;   // per output port: bit v set while VC v waits for its tail credit
-    int64_t wake = 0;         // no VC can act before this cycle
+    std::vector<uint64_t> pmask_words;  // storage of pmask
     std::vector<int64_t> link_flits, xbar_flits;
-    int flits = 0;            // flits buffered in this router
-    bool active = false;
     Allocator va, sa;
     double sa_credit = 0;     // internal-speedup accumulator (BookSim _partial_internal_cycles)
   };
@@ -138,8 +143,8 @@ class BookSimNetwork : public Interconnect {
     if (o.release_at <= cycle_) {
       o.tail_pending = false;
       o.owner = -1;
-      R.tailp[port] &= ~(1ULL << vc);
-      R.freevc[port] |= 1ULL << vc;
+      R.ps[port].tailp &= ~(1ULL << vc);
+      R.ps[port].freevc |= 1ULL << vc;
     }
   }
   void settle(OutVC& o, const int64_t* ring) {
