@@ -77,3 +77,14 @@ def test_port_choice_is_part_of_the_tile_database_key():
     a = hw_params(SystolicCoreConfig(), 128, 128, 128, 256, False)
     b = hw_params(SystolicCoreConfig(acc_single_ported=True), 128, 128, 128, 256, False)
     assert a != b
+
+
+def test_cli_flag_prints_the_conflicted_cycles():
+    from click.testing import CliRunner
+
+    from npusim_cores.cli import cores
+
+    free = CliRunner().invoke(cores, ["gemm", "512,512,512", "--ils"])
+    single = CliRunner().invoke(cores, ["gemm", "512,512,512", "--ils", "--acc-single-ported"])
+    assert free.exit_code == single.exit_code == 0
+    assert "8573 cycles" in free.output and "14717 cycles" in single.output  # + 12 RMW folds x 512 rows

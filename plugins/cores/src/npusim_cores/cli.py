@@ -32,19 +32,23 @@ def cores():
 @click.option("--dataflow", type=click.Choice(["ws", "os", "is"]), default="ws", show_default=True)
 @click.option("--no-overlap", is_flag=True, help="folds back to back (SCALE-Sim v3 convention, exact parity)")
 @click.option("--ils", is_flag=True, help="instruction-level simulation instead of the closed form")
-def gemm_cmd(shape, rows, cols, dataflow, no_overlap, ils):
+@click.option("--acc-single-ported", is_flag=True,
+              help="single-ported accumulator: accumulating folds read-modify-write at 2 cycles per row")
+def gemm_cmd(shape, rows, cols, dataflow, no_overlap, ils, acc_single_ported):
     """Compute cycles of the whole (folded) GEMM SHAPE=M,N,K on one array with ideal memory."""
     from npusim_cores.component import make_cpp
 
     m, n, k = _parse_mnk(shape)
     if rows < 1 or cols < 1:
         raise ConfigError(f"--rows/--cols: must be >= 1, got {rows}x{cols}")
-    cfg = SystolicCoreConfig(dataflow=dataflow, preload_overlap=not no_overlap, tile_db=False)
+    cfg = SystolicCoreConfig(dataflow=dataflow, preload_overlap=not no_overlap, tile_db=False,
+                             acc_single_ported=acc_single_ported)
     core = CoreConfig()
     cpp = make_cpp(cfg, rows, cols, core.vector_lanes, core.vlen_bits, ils)
     t = cpp.gemm(m, n, k, 2)
     click.echo(f"gemm M={m} N={n} K={k} on {rows}x{cols} {dataflow} "
-               f"({'no overlap' if no_overlap else 'preload overlap'}, {'ILS' if ils else 'TLS'}): "
+               f"({'no overlap' if no_overlap else 'preload overlap'}, {'ILS' if ils else 'TLS'}"
+               f"{', single-ported accumulator' if acc_single_ported else ''}): "
                f"{t.latency} cycles (array occupancy {t.occupancy})")
 
 
