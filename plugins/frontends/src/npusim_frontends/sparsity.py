@@ -94,8 +94,10 @@ def plan_gemm(sim, kid: int, a, b, timing) -> Prediction:
     a3, b3 = _np3(a), _np3(b)
     nb, M, K = a3.shape
     N = b3.shape[2]
-    if b3.shape[:2] != (nb, K):
-        raise NpusimError(f"sparsity: kernel {tog.name!r}: operands {a3.shape} and {b3.shape} do not multiply")
+    want_a, want_b = tuple(tog.tensors["A"].shape), tuple(tog.tensors["B"].shape)
+    if a3.shape != want_a or b3.shape != want_b:
+        raise NpusimError(f"sparsity: kernel {tog.name!r}: operand data {tuple(a3.shape)} @ {tuple(b3.shape)} does "
+                          f"not match the kernel's A {want_a} and B {want_b}")
     tm, tk, tn = la.dims[0].size, la.dims[1].size, lb.dims[1].size
     eb = tog.tensors["A"].elem_bytes
     starts = {v: (range(loops[v].start, loops[v].end, loops[v].step) if v in loops else range(0, 1))
