@@ -16,9 +16,6 @@ inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits
 // Scheduler priority as one key, lower first: refresh work (hit = 2), then row hits (1), then the rest (0),
 // each oldest first (seq; refresh candidates carry seq -1).
 inline int64_t prio(int hit, int64_t seq) { return ((int64_t)(2 - hit) << 56) + seq + 1; }
-struct HeapGreater {
-  template <class E> bool operator()(const E& a, const E& b) const { return a.key() > b.key(); }
-};
 }  // namespace
 
 DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
@@ -273,8 +270,7 @@ void DramDevice::touch(Chan& ch, int32_t b) {
 }
 
 void DramDevice::heap_push(Chan& ch, int64_t when, int32_t b) {
-  ch.heap.push_back(HeapEnt{when, b, ch.banks[b].ver});
-  std::push_heap(ch.heap.begin(), ch.heap.end(), HeapGreater());
+  ch.heap.push(HeapEnt{when, b, ch.banks[b].ver});
 }
 
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
@@ -431,12 +427,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
       }
     }
     ch.touched.clear();
-    while (!ch.heap.empty() && ch.heap.front().when <= T) {
-      std::pop_heap(ch.heap.begin(), ch.heap.end(), HeapGreater());
-      const HeapEnt e = ch.heap.back();
-      ch.heap.pop_back();
-      if (e.ver == ch.banks[e.bank].ver) ch.ready.push_back(e);
-    }
+    ch.heap.pop_until(T, [&](const HeapEnt& e) { if (e.ver == ch.banks[e.bank].ver) ch.ready.push_back(e); });
     const bool due = spec_.refresh != 2 && T >= ch.ref_min;  // some unit has a refresh pending
     int32_t bb[2] = {-1, -1};  // best ready bank per bus
     size_t keep = 0;
@@ -461,7 +452,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
       const Bank& bk = ch.banks[bb[sl]];
       best[sl] = Cand{T, bk.cand_cmd, bb[sl], bk.cand_acc, bk.cand_hit, bk.cand_seq};
     }
-    if (!ch.heap.empty()) next = std::min(next, ch.heap.front().when);
+    if (!ch.heap.empty()) next = std::min(next, ch.heap.min_when());
   }
   const bool have0 = best_key[0] != INT64_MAX, have1 = best_key[1] != INT64_MAX;
   if (!have0 && !have1) return std::max(next, T + 1);

@@ -6,6 +6,7 @@
 #include <vector>
 #include "npusim/memory.hpp"
 #include "dram_spec.hpp"
+#include "pending_list.hpp"
 
 namespace npusim {
 
@@ -38,11 +39,7 @@ class DramDevice : public MemoryDevice {
     int32_t unit, bg, bank, row, is_write, kind;  // kind: 0 untouched, 1 needed ACT (miss), 2 needed PRE
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
-  struct HeapEnt {
-    int64_t when; int32_t bank, ver;
-    // (when, bank) packed in one key for the heap order
-    int64_t key() const { return (when << 16) | bank; }
-  };
+  using HeapEnt = PendingEntry;
   struct Bank {
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
     int64_t open_row = -1;
@@ -78,9 +75,9 @@ class DramDevice : public MemoryDevice {
     std::vector<Group> groups; // unit * bankgroups + bg
     std::vector<Unit> units;
     std::vector<int32_t> active;  // banks with queued accesses
-    // FR-FCFS readiness heap: (lower bound of the cycle the bank's candidate becomes legal, bank, version).
+    // FR-FCFS readiness set: (lower bound of the cycle the bank's candidate becomes legal, bank, version).
     // Timing constraints only grow, so a computed issue time stays a lower bound until the bank is touched.
-    std::vector<HeapEnt> heap;
+    PendingList heap;
     std::vector<int32_t> touched;
     std::vector<HeapEnt> ready;   // banks whose lower bound has passed (re-checked every decision, no heap churn)
     int heap_mode = 0;
