@@ -88,3 +88,43 @@ def test_cli_flag_prints_the_conflicted_cycles():
     single = CliRunner().invoke(cores, ["gemm", "512,512,512", "--ils", "--acc-single-ported"])
     assert free.exit_code == single.exit_code == 0
     assert "8573 cycles" in free.output and "14717 cycles" in single.output  # + 12 RMW folds x 512 rows
+
+
+def _vec(xs):
+    import cppyy
+
+    return cppyy.gbl.std.vector["int64_t"](xs)
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+@pytest.mark.parametrize("live", [[4, 4, 4, 4], [1, 3, 0, 4], [2], [1, 1, 1], [0, 5, 2]])
+def test_explicit_blocks_tls_equals_ils(make_core, overlap, live):
+    """Per-block fold counts (a sparse tile): the closed form and the port scoreboard agree exactly."""
+    tls = make_core(R, R, "ws", overlap=overlap, acc_single_ported=True)
+    ils = make_core(R, R, "ws", overlap=overlap, ils=True, acc_single_ported=True)
+    for T in (40, 512):
+        a, b = tls.cpp.gemm_blocks(_vec(live), T), ils.cpp.gemm_blocks(_vec(live), T)
+        assert (a.latency, a.occupancy) == (b.latency, b.occupancy)
+
+
+def test_dense_blocks_equal_the_tile_query(make_core):
+    core = make_core(R, R, "ws", ils=True, acc_single_ported=True)
+    a, b = core.cpp.gemm_blocks(_vec([4] * 4), 512), core.cpp.gemm(512, 512, 512, 4)
+    assert (a.latency, a.occupancy) == (b.latency, b.occupancy)
+
+
+def test_sparse_fold_counts_per_output_block(make_core):
+    """A zero weight block leaves its output block one fold shorter: one fewer accumulating fold."""
+    import numpy as np
+
+    from npusim_cores.sparsity import sparse_gemm_timing
+
+    core = make_core(32, 32, "ws", ils=True, acc_single_ported=True)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 64)), rng.standard_normal((64, 64))
+    b[0:32, 0:32] = 0  # K block 0 of output block 0: live folds per block [1, 2]
+    r = sparse_gemm_timing(core, a, b)
+    want = core.cpp.gemm_blocks(_vec([1, 2]), 64)
+    assert r.folds_skipped == 1 and (r.latency, r.occupancy) == (want.latency, want.occupancy)
+    # 1 accumulating fold instead of 2: the single-ported accumulator saves T extra cycles plus the fold
+    assert r.dense_occupancy - r.occupancy == 2 * 64

@@ -49,6 +49,12 @@ def _as_numpy(x) -> np.ndarray:
     return arr
 
 
+def _int64_vector():
+    import cppyy
+
+    return cppyy.gbl.std.vector["int64_t"]
+
+
 def nonzero_blocks(x: np.ndarray, br: int, bc: int) -> np.ndarray:
     """Boolean [ceil(rows/br), ceil(cols/bc)] map: True where the br x bc block has a nonzero element."""
     r, c = x.shape
@@ -83,19 +89,18 @@ def sparse_gemm_timing(timing, a, b) -> SparseGemmTiming:
         blk_a, blk_b = stat, stream
     folds = int(active.size)
     live = int(active.sum())
-    # Accumulation depth (folds per output block, see systolic.hpp FoldShape): ws/is accumulate over the
-    # K blocks (rows of `active`); os keeps partial sums in the PEs. For the sparse tile the live folds
-    # are spread evenly over the output blocks that still have any (exact for a dense tile, and
-    # irrelevant on a two-port accumulator where accumulating folds cost no extra).
+    # Folds per output block, in issue order (see systolic.hpp FoldShape): ws/is accumulate over the
+    # K blocks (rows of `active`) into one output block per column; os keeps partial sums in the PEs,
+    # every fold its own block. Only accumulating folds can meet accumulator port conflicts.
     if df == "os":
-        depth, sparse_depth = 1, 1
+        dense_blocks, live_blocks = [1] * folds, [1] * live
     else:
-        depth = active.shape[0]
-        blocks = int(active.any(axis=0).sum())
-        sparse_depth = -(-live // blocks) if blocks else 1
-    dense = timing.cpp.gemm_folds(folds, T, depth)
+        dense_blocks = [active.shape[0]] * active.shape[1]
+        live_blocks = [int(x) for x in active.sum(axis=0)]
+    vec = _int64_vector()
+    dense = timing.cpp.gemm_blocks(vec(dense_blocks), T)
     zero_a, zero_b = not a.any(), not b.any()
-    sparse = timing.cpp.gemm_folds(live, T, sparse_depth)
+    sparse = timing.cpp.gemm_blocks(vec(live_blocks), T)
     return SparseGemmTiming(
         latency=int(sparse.latency), occupancy=int(sparse.occupancy),
         dense_latency=int(dense.latency), dense_occupancy=int(dense.occupancy),

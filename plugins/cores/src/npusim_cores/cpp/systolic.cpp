@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace npusim_cores {
 
@@ -33,21 +34,16 @@ static int64_t skew_cycles(const ArrayParams& p) { return p.rows + p.cols - 2; }
 // of its output block) does a read-modify-write per row, acc_rmw_cycles per row on the accumulator
 // ports; the array's output FIFO back-pressures the stream to that rate (Gemmini AccumulatorMem).
 static bool accumulates(int64_t fold, int64_t depth) { return depth > 1 && fold % depth != 0; }
-static int64_t absorb_cycles(const ArrayParams& p, int64_t fold, int64_t T, int64_t depth) {
-  return accumulates(fold, depth) ? T * std::max<int32_t>(1, p.acc_rmw_cycles) : T;
-}
 
-npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int64_t depth) {
+// TLS closed form for `folds` folds of which `rmw` accumulate onto partial sums (`last_rmw`: the last
+// fold does). Folds that read-modify-write the accumulator stream at its RMW rate, T * acc_rmw_cycles
+// instead of T (the same on a two-port accumulator).
+static npusim::TileTiming tls_counts(const ArrayParams& p, int64_t folds, int64_t T, int64_t rmw, bool last_rmw) {
   npusim::TileTiming t;
   if (folds <= 0 || T <= 0) return t;
   const int64_t lead = lead_cycles(p), skew = skew_cycles(p);
-  if (depth < 1) depth = 1;
-  // Folds that read-modify-write the accumulator (all but the first of each output block) stream at
-  // the accumulator's RMW rate: T * acc_rmw_cycles instead of T (1 on a two-port accumulator).
-  const int64_t blocks = (folds + depth - 1) / depth;
-  const int64_t rmw = folds - blocks;
   const int64_t slow = T * std::max<int32_t>(1, p.acc_rmw_cycles);
-  const int64_t last = absorb_cycles(p, folds - 1, T, depth);
+  const int64_t last = last_rmw ? slow : T;
   if (!p.overlap) {
     // SCALE-Sim v3: folds back to back, per fold 2R+C+T-2 (ws/is) or R+C+T-2 (os); it reports the
     // index of the last busy cycle, folds*per_fold - 1. The next tile may start after folds*per_fold.
@@ -63,8 +59,26 @@ npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int6
   return t;
 }
 
-npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions,
-                            int64_t depth) {
+npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int64_t depth) {
+  if (depth < 1) depth = 1;
+  const int64_t blocks = (folds + depth - 1) / depth;
+  return tls_counts(p, folds, T, folds - blocks, folds > 0 && accumulates(folds - 1, depth));
+}
+
+npusim::TileTiming gemm_tls_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T) {
+  int64_t folds = 0, rmw = 0;
+  bool last_rmw = false;
+  for (int64_t l : live) {
+    if (l <= 0) continue;
+    folds += l;
+    rmw += l - 1;
+    last_rmw = l > 1;
+  }
+  return tls_counts(p, folds, T, rmw, last_rmw);
+}
+
+template <class Rmw>
+static npusim::TileTiming ils_run(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions, Rmw rmw) {
   // Instruction stream per fold i: SWAP_i (preload weights/inputs, or drain outputs for os) on the
   // load path, then MATMUL_i streaming T rows into the array. In-order issue (an instruction starts no
   // earlier than its predecessor); scoreboard: MATMUL_i waits for SWAP_i (RAW on the stationary
@@ -72,7 +86,7 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
   // there are two buffers released when a MATMUL's last row has entered the array; without overlap
   // one buffer released when the MATMUL has fully drained (SCALE-Sim's back-to-back folds).
   // Accumulator port (structural hazard): MATMUL_i's output rows reach the accumulator `first_out`
-  // cycles after its stream starts and occupy its port(s) for absorb_cycles (a read-modify-write per
+  // cycles after its stream starts and occupy its port(s) for T or T * acc_rmw_cycles (a read-modify-write per
   // row when the fold accumulates; one shared port takes 2 cycles per row). A MATMUL may not start
   // before the previous one's rows have been absorbed, and its stream is back-pressured to the
   // absorb rate by the array's output FIFO.
@@ -84,7 +98,7 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
   int64_t buf_free[2] = {0, 0};
   int64_t path_free = 0, stream_free = 0, last_start = 0, done = 0, acc_free = 0;
   const int64_t first_out = p.rows - 1;  // first output row leaves the array (top-to-bottom skew)
-  if (depth < 1) depth = 1;
+  const int64_t slow = T * std::max<int32_t>(1, p.acc_rmw_cycles);
   for (int64_t i = 0; i < folds; ++i) {
     const int b = (int)(i % nbuf);
     const int64_t x = swap_cycles(p, i);
@@ -92,7 +106,7 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
     int64_t xe = xs + x;
     path_free = xe;
     last_start = xs;
-    const int64_t s = absorb_cycles(p, i, T, depth);
+    const int64_t s = rmw(i) ? slow : T;
     int64_t ms = std::max({last_start, xe, stream_free, acc_free - first_out});
     acc_free = ms + first_out + s;
     stream_free = ms + s;
@@ -108,6 +122,20 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
       std::max({last_start, path_free, buf_free[folds % nbuf]}) + swap_cycles(p, folds);
   t.occupancy = std::max<int64_t>(std::max(stream_free, next_swap_end) - lead_cycles(p), 0);
   return t;
+}
+
+npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions,
+                            int64_t depth) {
+  if (depth < 1) depth = 1;
+  return ils_run(p, folds, T, instructions, [depth](int64_t i) { return accumulates(i, depth); });
+}
+
+npusim::TileTiming gemm_ils_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T,
+                                   int64_t* instructions) {
+  std::vector<char> acc;  // per fold, block by block (k innermost): all but a block's first accumulate
+  for (int64_t l : live)
+    for (int64_t j = 0; j < l; ++j) acc.push_back(j > 0);
+  return ils_run(p, (int64_t)acc.size(), T, instructions, [&acc](int64_t i) { return acc[(size_t)i] != 0; });
 }
 
 }  // namespace npusim_cores

@@ -2,6 +2,7 @@
 // in-order pipeline (ILS) over per-fold PRELOAD/MATMUL instructions with buffer scoreboarding.
 #pragma once
 #include <cstdint>
+#include <vector>
 #include "npusim/types.hpp"
 
 namespace npusim_cores {
@@ -42,5 +43,11 @@ npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int6
 // Instruction-level (ILS) timing of the same folds; `instructions` receives the count issued.
 npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int64_t* instructions,
                             int64_t depth = 1);
+
+// The same with explicit output blocks: live[b] folds accumulate into output block b, blocks in order
+// (a sparse tile whose all-zero folds were dropped; a dense tile is live = {depth, depth, ...}).
+npusim::TileTiming gemm_tls_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T);
+npusim::TileTiming gemm_ils_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T,
+                                   int64_t* instructions);
 
 }  // namespace npusim_cores

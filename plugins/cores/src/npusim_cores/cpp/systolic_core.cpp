@@ -33,6 +33,14 @@ TileTiming SystolicCore::gemm_folds(int64_t folds, int64_t T, int64_t depth) {
   return t;
 }
 
+TileTiming SystolicCore::gemm_blocks(const std::vector<int64_t>& live, int64_t T) {
+  if (!ils_) return gemm_tls_blocks(array_, live, T);
+  int64_t instrs = 0;
+  TileTiming t = gemm_ils_blocks(array_, live, T, &instrs);
+  ils_instructions_ += instrs;
+  return t;
+}
+
 TileTiming SystolicCore::vector_mode(int32_t op, int64_t elements, int32_t dtype_bytes, int32_t ils) {
   if (!ils) return vector_tls(vec_, op, elements, dtype_bytes);
   int64_t instrs = 0;

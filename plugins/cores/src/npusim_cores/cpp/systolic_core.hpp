@@ -24,6 +24,8 @@ class SystolicCore : public npusim::ComputeTiming {
   // `folds` array folds streaming T rows each, in output blocks of `depth` accumulating folds
   // (uncached; the sparsity model's skipped-fold timing).
   npusim::TileTiming gemm_folds(int64_t folds, int64_t T, int64_t depth = 1);
+  // live[b] folds accumulating into output block b, streaming T rows each (uncached; exact sparse timing).
+  npusim::TileTiming gemm_blocks(const std::vector<int64_t>& live, int64_t T);
   // Uncached evaluation in an explicit mode (tests compare TLS against ILS).
   npusim::TileTiming gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils);
   npusim::TileTiming vector_mode(int32_t op, int64_t elements, int32_t dtype_bytes, int32_t ils);
