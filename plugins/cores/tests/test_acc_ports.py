@@ -128,3 +128,31 @@ def test_sparse_fold_counts_per_output_block(make_core):
     assert r.folds_skipped == 1 and (r.latency, r.occupancy) == (want.latency, want.occupancy)
     # 1 accumulating fold instead of 2: the single-ported accumulator saves T extra cycles plus the fold
     assert r.dense_occupancy - r.occupancy == 2 * 64
+
+
+@pytest.mark.parametrize("ils", [False, True])
+def test_continuing_k_step_accumulates_every_fold(make_core, ils):
+    """A later K step of a chain (k_step = one weight fold): its single fold read-modify-writes."""
+    single = make_core(R, R, "ws", ils=ils, acc_single_ported=True)
+    first, cont = single.cpp.gemm(512, 256, 128, 4), single.cpp.gemm_accumulate(512, 256, 128, 4)
+    assert cont.occupancy - first.occupancy == 2 * 512  # 2 N folds, each T = 512 rows at 2 cycles per row
+    assert cont.latency - first.latency == 2 * 512
+    free = make_core(R, R, "ws", ils=ils)
+    a, b = free.cpp.gemm(512, 256, 128, 4), free.cpp.gemm_accumulate(512, 256, 128, 4)
+    assert (a.latency, a.occupancy) == (b.latency, b.occupancy)
+
+
+def test_continuing_tiles_round_trip_through_the_tile_database(tmp_path):
+    from npusim_cores.component import Standalone
+    from npusim_cores.config import SystolicCoreConfig
+    from npusim_cores.tiledb import entries_from_cpp, entries_to_cpp
+    from npusim.tog.ops import VEC_OPS
+
+    core = Standalone(SystolicCoreConfig(tile_db=False, acc_single_ported=True))
+    t = core.cpp.gemm_accumulate(256, 256, 128, 2)
+    entries = entries_from_cpp(str(core.cpp.export_entries(False)), VEC_OPS)
+    assert entries == {"gemm_acc:256,256,128:2": [t.latency, t.occupancy]}
+    fresh = Standalone(SystolicCoreConfig(tile_db=False, acc_single_ported=True))
+    assert fresh.cpp.import_entries(entries_to_cpp(entries, VEC_OPS)) == 1
+    assert fresh.cpp.gemm_accumulate(256, 256, 128, 2).latency == t.latency
+    assert fresh.stats()["cache_misses"] == 0

@@ -78,8 +78,8 @@ def entries_from_cpp(text: str, vec_ops: tuple[str, ...]) -> dict[str, list[int]
     out = {}
     for line in text.splitlines():
         kind, a, b, c, dt, lat, occ = line.split()
-        if kind == "g":
-            out[f"gemm:{a},{b},{c}:{dt}"] = [int(lat), int(occ)]
+        if kind in ("g", "a"):  # a: gemm_accumulate (a later K step of an accumulation chain)
+            out[f"{'gemm' if kind == 'g' else 'gemm_acc'}:{a},{b},{c}:{dt}"] = [int(lat), int(occ)]
         else:
             out[f"{vec_ops[int(a)]}:{b}:{dt}"] = [int(lat), int(occ)]
     return out
@@ -91,9 +91,9 @@ def entries_to_cpp(entries: dict[str, list[int]], vec_ops: tuple[str, ...]) -> s
     lines = []
     for key, (lat, occ) in entries.items():
         cls, shape, dt = key.split(":")
-        if cls == "gemm":
+        if cls in ("gemm", "gemm_acc"):
             m, n, k = shape.split(",")
-            lines.append(f"g {m} {n} {k} {dt} {lat} {occ}")
+            lines.append(f"{'g' if cls == 'gemm' else 'a'} {m} {n} {k} {dt} {lat} {occ}")
         elif cls in index:
             lines.append(f"v {index[cls]} {shape} 0 {dt} {lat} {occ}")
     return "\n".join(lines) + "\n"

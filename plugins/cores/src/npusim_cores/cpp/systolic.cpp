@@ -65,14 +65,15 @@ npusim::TileTiming gemm_tls(const ArrayParams& p, int64_t folds, int64_t T, int6
   return tls_counts(p, folds, T, folds - blocks, folds > 0 && accumulates(folds - 1, depth));
 }
 
-npusim::TileTiming gemm_tls_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T) {
+npusim::TileTiming gemm_tls_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T,
+                                   bool continues) {
   int64_t folds = 0, rmw = 0;
   bool last_rmw = false;
   for (int64_t l : live) {
     if (l <= 0) continue;
     folds += l;
-    rmw += l - 1;
-    last_rmw = l > 1;
+    rmw += continues ? l : l - 1;
+    last_rmw = continues || l > 1;
   }
   return tls_counts(p, folds, T, rmw, last_rmw);
 }
@@ -131,10 +132,10 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
 }
 
 npusim::TileTiming gemm_ils_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T,
-                                   int64_t* instructions) {
+                                   int64_t* instructions, bool continues) {
   std::vector<char> acc;  // per fold, block by block (k innermost): all but a block's first accumulate
   for (int64_t l : live)
-    for (int64_t j = 0; j < l; ++j) acc.push_back(j > 0);
+    for (int64_t j = 0; j < l; ++j) acc.push_back(continues || j > 0);
   return ils_run(p, (int64_t)acc.size(), T, instructions, [&acc](int64_t i) { return acc[(size_t)i] != 0; });
 }
 

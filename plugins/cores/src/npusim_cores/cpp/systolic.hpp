@@ -46,8 +46,11 @@ npusim::TileTiming gemm_ils(const ArrayParams& p, int64_t folds, int64_t T, int6
 
 // The same with explicit output blocks: live[b] folds accumulate into output block b, blocks in order
 // (a sparse tile whose all-zero folds were dropped; a dense tile is live = {depth, depth, ...}).
-npusim::TileTiming gemm_tls_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T);
+// continues: the blocks already hold partial sums (a later K step of an accumulation chain), so every
+// fold accumulates, the first of each block included.
+npusim::TileTiming gemm_tls_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T,
+                                   bool continues = false);
 npusim::TileTiming gemm_ils_blocks(const ArrayParams& p, const std::vector<int64_t>& live, int64_t T,
-                                   int64_t* instructions);
+                                   int64_t* instructions, bool continues = false);
 
 }  // namespace npusim_cores

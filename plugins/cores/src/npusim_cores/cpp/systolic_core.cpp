@@ -16,8 +16,18 @@ SystolicCore::SystolicCore(ArrayParams array, VectorParams vec, int32_t ils)
   cache_.reserve(4096);
 }
 
-TileTiming SystolicCore::gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils) {
+TileTiming SystolicCore::gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils, bool continues) {
   const FoldShape f = map_gemm(array_, m, n, k);
+  if (continues && array_.dataflow != DF_OS && f.folds > 0) {
+    // Every fold accumulates onto the chain's partial sums (os keeps its sums in the PEs and writes
+    // each output block once through the drain path its swap already charges).
+    const std::vector<int64_t> live(f.folds / f.depth, f.depth);
+    if (!ils) return gemm_tls_blocks(array_, live, f.T, true);
+    int64_t instrs = 0;
+    TileTiming t = gemm_ils_blocks(array_, live, f.T, &instrs, true);
+    ils_instructions_ += instrs;
+    return t;
+  }
   if (!ils) return gemm_tls(array_, f.folds, f.T, f.depth);
   int64_t instrs = 0;
   TileTiming t = gemm_ils(array_, f.folds, f.T, &instrs, f.depth);
@@ -33,10 +43,10 @@ TileTiming SystolicCore::gemm_folds(int64_t folds, int64_t T, int64_t depth) {
   return t;
 }
 
-TileTiming SystolicCore::gemm_blocks(const std::vector<int64_t>& live, int64_t T) {
-  if (!ils_) return gemm_tls_blocks(array_, live, T);
+TileTiming SystolicCore::gemm_blocks(const std::vector<int64_t>& live, int64_t T, bool continues) {
+  if (!ils_) return gemm_tls_blocks(array_, live, T, continues);
   int64_t instrs = 0;
-  TileTiming t = gemm_ils_blocks(array_, live, T, &instrs);
+  TileTiming t = gemm_ils_blocks(array_, live, T, &instrs, continues);
   ils_instructions_ += instrs;
   return t;
 }
@@ -61,6 +71,23 @@ TileTiming SystolicCore::gemm(int64_t m, int64_t n, int64_t k, int32_t dtype_byt
   ++misses_;
   // Cycles do not depend on the operand size: every PE does one MAC of the array's type per cycle.
   TileTiming t = gemm_mode(m, n, k, ils_);
+  cache_.emplace(key, Entry{t, true});
+  gemm_busy_ += t.occupancy;
+  return t;
+}
+
+TileTiming SystolicCore::gemm_accumulate(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) {
+  if (array_.acc_rmw_cycles <= 1) return gemm(m, n, k, dtype_bytes);  // two ports: no extra cost
+  ++gemm_queries_;
+  const Key key{m, n, k, 2, dtype_bytes};
+  auto it = cache_.find(key);
+  if (it != cache_.end()) {
+    ++hits_;
+    gemm_busy_ += it->second.t.occupancy;
+    return it->second.t;
+  }
+  ++misses_;
+  TileTiming t = gemm_mode(m, n, k, ils_, true);
   cache_.emplace(key, Entry{t, true});
   gemm_busy_ += t.occupancy;
   return t;
@@ -97,7 +124,7 @@ std::string SystolicCore::export_entries(bool only_new) {
   for (auto& kv : cache_) {
     if (only_new && !kv.second.fresh) continue;
     const Key& k = kv.first;
-    o << (k.kind == 0 ? 'g' : 'v') << ' ' << k.a << ' ' << k.b << ' ' << k.c << ' ' << k.dtype << ' '
+    o << (k.kind == 0 ? 'g' : k.kind == 2 ? 'a' : 'v') << ' ' << k.a << ' ' << k.b << ' ' << k.c << ' ' << k.dtype << ' '
       << kv.second.t.latency << ' ' << kv.second.t.occupancy << '\n';
     kv.second.fresh = false;
   }
@@ -111,7 +138,7 @@ int64_t SystolicCore::import_entries(const std::string& text) {
   int32_t dt;
   int64_t n = 0;
   while (in >> kind >> a >> b >> c >> dt >> lat >> occ) {
-    const Key key{a, b, c, kind == 'g' ? 0 : 1, dt};
+    const Key key{a, b, c, kind == 'g' ? 0 : kind == 'a' ? 2 : 1, dt};
     if (cache_.find(key) == cache_.end()) {
       TileTiming t;
       t.latency = lat;

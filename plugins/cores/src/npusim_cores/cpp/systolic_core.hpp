@@ -18,6 +18,10 @@ class SystolicCore : public npusim::ComputeTiming {
   SystolicCore(ArrayParams array, VectorParams vec, int32_t ils);
 
   npusim::TileTiming gemm(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) override;
+  // A GEMM tile that continues an accumulation chain (a K step after the first): every fold
+  // read-modify-writes partial sums already in the accumulators (cached like gemm()). Meant to
+  // override a ComputeTiming::gemm_accumulate the engine would call for non-first K steps.
+  npusim::TileTiming gemm_accumulate(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes);
   npusim::TileTiming vector(int32_t op, int64_t elements, int32_t dtype_bytes) override;
   std::string stats_json() override;
 
@@ -25,13 +29,13 @@ class SystolicCore : public npusim::ComputeTiming {
   // (uncached; the sparsity model's skipped-fold timing).
   npusim::TileTiming gemm_folds(int64_t folds, int64_t T, int64_t depth = 1);
   // live[b] folds accumulating into output block b, streaming T rows each (uncached; exact sparse timing).
-  npusim::TileTiming gemm_blocks(const std::vector<int64_t>& live, int64_t T);
+  npusim::TileTiming gemm_blocks(const std::vector<int64_t>& live, int64_t T, bool continues = false);
   // Uncached evaluation in an explicit mode (tests compare TLS against ILS).
-  npusim::TileTiming gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils);
+  npusim::TileTiming gemm_mode(int64_t m, int64_t n, int64_t k, int32_t ils, bool continues = false);
   npusim::TileTiming vector_mode(int32_t op, int64_t elements, int32_t dtype_bytes, int32_t ils);
 
   // Tile-latency cache exchange with the on-disk database, one entry per line:
-  // "g m n k dtype latency occupancy" or "v op elements 0 dtype latency occupancy".
+  // "g m n k dtype latency occupancy" ("a": gemm_accumulate) or "v op elements 0 dtype latency occupancy".
   std::string export_entries(bool only_new);
   int64_t import_entries(const std::string& text);
   int64_t cache_size() const { return (int64_t)cache_.size(); }
