@@ -13,7 +13,12 @@ def dev():
     return npusim.device()
 
 
-@pytest.mark.parametrize("spec", ["conv:1,8,8,3,4,3,2,1", "bert-base:test", "llama:test"])
+FAST = ["conv:1,8,8,3,4,3,2,1", "bert-base:test", "llama:test", "deepseek-moe:test"]
+SLOW = ["resnet18:test", "resnet50:test", "bert-large:test", "gpt2:test", "vit-b16:test", "mistral:test",
+        "llama4:test", "unet:test"]
+
+
+@pytest.mark.parametrize("spec", FAST + [pytest.param(s, marks=pytest.mark.slow) for s in SLOW])
 def test_zoo_model_on_device_matches_eager(dev, spec):
     torch._dynamo.reset()
     model, inputs = workloads.build(spec)

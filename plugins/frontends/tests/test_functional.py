@@ -134,3 +134,14 @@ def test_reduction_absorbs_its_elementwise_prologue():
     red = [k for k in lg.kernels if k.reduce]
     assert [(k.dims, k.epilogue) for k in red] == [({"R": 15, "C": 16}, ("fma", "reduce_sum", "fma"))]
     assert len(lower(fn, *make(), passes=set(FUSION_PASSES) - {"reduction_prologue"}).kernels) == len(lg.kernels) + 1
+
+
+def test_histc_on_integer_input_runs_like_the_accelerator_kernel():
+    """HF MoE routing calls histc on int32 off-CPU (deepseek-moe on the npu device); the CPU kernel lacks it."""
+    g = torch.fx.Graph()
+    ids = g.placeholder("ids")
+    node = g.call_function(torch.ops.aten.histc.default, (ids, 4, 0, 3))
+    x = torch.tensor([0, 1, 1, 3, 3, 3, 2], dtype=torch.int32)
+    got = execute.eager_node(node, {ids: x})
+    assert got.dtype == torch.int32 and got.tolist() == [1, 2, 1, 3]
+    assert torch.equal(execute.eager_node(node, {ids: x.float()}), torch.histc(x.float(), 4, 0, 3))

@@ -110,11 +110,24 @@ def exec_group(g: Group, env: dict, mappings: list) -> object:
     return restride(val(g.out), out)
 
 
+def _histc(x, bins=100, min=0, max=0, **kw):
+    """histc on integer input (accelerator kernels accept it, torch's CPU kernel does not; HF MoE routing
+    calls it on int32 off-CPU): counted in fp32, exact below 2**24 per bin, returned in the input dtype."""
+    if x.is_floating_point():
+        return torch.histc(x, bins, min, max, **kw)
+    return torch.histc(x.float(), bins, min, max).to(x.dtype)
+
+
+# Ops whose accelerator semantics the host CPU kernel lacks: op name -> host implementation.
+HOST_IMPLS = {"histc": _histc}
+
+
 def eager_node(node: fx.Node, env: dict):
     """Run one node on real tensors."""
     args = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.args)
     kwargs = tree_map(lambda a: env[a] if isinstance(a, fx.Node) else a, node.kwargs)
-    return node.target(*args, **kwargs)
+    impl = HOST_IMPLS.get(A.op_name(node.target), node.target)
+    return impl(*args, **kwargs)
 
 
 def _whole_chain(g: Group, env: dict, start) -> torch.Tensor:
