@@ -1,4 +1,4 @@
-"""Sparsity-aware GEMM timing on tpuv3: cycles, DRAM bytes and skips vs the fraction of zero A tiles (prints a table)."""
+"""Sparsity-aware GEMM timing on tpuv3: cycles, DRAM bytes and skips vs the fraction of zero A tiles (a table)."""
 from __future__ import annotations
 
 import argparse

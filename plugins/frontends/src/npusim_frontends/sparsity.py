@@ -39,7 +39,7 @@ class Prediction:
     zero_tiles_a: int = 0
     zero_tiles_b: int = 0
 
-    def add(self, other: "Prediction") -> None:
+    def add(self, other: Prediction) -> None:
         for f in attrs.fields(Prediction):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
@@ -123,10 +123,10 @@ def plan_gemm(sim, kid: int, a, b, timing) -> Prediction:
     if len(zb):
         sim.skip_loads(kid, lb.id, [b_tile(bi, ki[k], ni[n]) for bi, k, n in zb])
     # Every A tile is loaded once per N tile and every B tile once per M tile (one load pair per GEMM step).
-    for bi, m, k in za:
+    for _, m, k in za:
         pred.loads_skipped += len(ni)
         pred.bytes_skipped += len(ni) * (min(tm, M - mi[m]) * min(tk, K - ki[k])) * eb
-    for bi, k, n in zb:
+    for _, k, n in zb:
         pred.loads_skipped += len(mi)
         pred.bytes_skipped += len(mi) * (min(tk, K - ki[k]) * min(tn, N - ni[n])) * eb
     pred.zero_tiles_a, pred.zero_tiles_b = len(za), len(zb)
@@ -137,7 +137,7 @@ def plan_gemm(sim, kid: int, a, b, timing) -> Prediction:
         key = (a_tile(bi, x["m"], x["k"]), b_tile(bi, x["k"], x["n"]))
         whole_zero = zero_a[bi, m, k] or zero_b[bi, k, n]
         for g in gemms:
-            rs, cs, ks = (_span(d, x[v], full) for d, v, full in zip(g.dims, "mnk", (M, N, K)))
+            rs, cs, ks = (_span(d, x[v], full) for d, v, full in zip(g.dims, "mnk", (M, N, K), strict=True))
             if rs.stop <= rs.start or cs.stop <= cs.start or ks.stop <= ks.start:
                 continue  # an empty array part: costs nothing either way
             if whole_zero:
