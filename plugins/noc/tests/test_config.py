@@ -28,11 +28,11 @@ def test_pytorchsim_crossbar_file():
 
 def test_unsupported_keys_named_in_one_line(tmp_path):
     f = tmp_path / "bad.icnt"
-    f.write_text("topology = mesh;\nk = 4;\nflatfly_magic = 3;\nxr = 2;\n")
+    f.write_text("topology = mesh;\nk = 4;\nflatfly_magic = 3;\nexpress_hops = 2;\n")
     with pytest.raises(ConfigError) as e:
         load_settings(str(f))
     msg = str(e.value)
-    assert "flatfly_magic" in msg and "xr" in msg and str(f) in msg and "\n" not in msg
+    assert "flatfly_magic" in msg and "express_hops" in msg and str(f) in msg and "\n" not in msg
 
 
 @pytest.mark.parametrize("text,needle", [
@@ -41,7 +41,15 @@ def test_unsupported_keys_named_in_one_line(tmp_path):
     ("topology = dragonfly;", "dragonfly"),
     ("topology = mesh; routing_function = dest_tag;", "routing_function"),
     ("vc_allocator = wavefront;", "vc_allocator"),
-    ("hold_switch_for_packet = 1;", "hold_switch_for_packet"),
+    ("hold_switch_for_packet = 2;", "hold_switch_for_packet"),
+    ("speculative = 1; vc_alloc_delay = 2;", "speculative = 1 needs vc_alloc_delay == sw_alloc_delay"),
+    ("spec_sw_allocator = islip;", "spec_sw_allocator"),
+    ("spec_check_cred = 0;", "spec_check_cred"),
+    ("topology = mesh; c = 4;", "cmesh only"),
+    ("topology = cmesh; k = 4; c = 4; xr = 2;", "c = xr \\* yr"),
+    ("topology = cmesh; k = 4; n = 3; c = 1;", "n = 2"),
+    ("topology = cmesh; k = 4; c = 4; xr = 2; yr = 2; x = 8;", "x = 8 must equal k = 4"),
+    ("topology = cmesh; k = 4; routing_function = dor;", "dor_no_express"),
     ("topology = torus; num_vcs = 1;", "num_vcs"),
     ("topology = anynet;", "network_file"),
     ("vc_buf_size = 0;", "vc_buf_size"),

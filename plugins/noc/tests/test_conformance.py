@@ -25,3 +25,12 @@ class TestBookSimTorusSmallQueue(InterconnectConformance):
         return npusim.testing.build_component("noc", "booksim", machine="small-8x8",
                                               params={"config_path": str(CONFIGS / "torus44.icnt"),
                                                       "injection_queue_flits": 4})
+
+
+class TestBookSimCMeshSpeculativeHold(InterconnectConformance):
+    def make_component(self):
+        return npusim.testing.build_component("noc", "booksim", machine="small-8x8",
+                                              params={"config_path": str(CONFIGS / "mesh88.icnt"),
+                                                      "params": {"topology": "cmesh", "k": 4, "c": 4, "xr": 2,
+                                                                 "yr": 2, "routing_function": "dor_no_express",
+                                                                 "speculative": 1, "hold_switch_for_packet": 1}})

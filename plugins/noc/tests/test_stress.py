@@ -15,6 +15,16 @@ NETWORKS = {
     # 4x speedups into one output channel: output backlogs reach past the event wheel's horizon
     "crossbar_speedup": {"topology": "fly", "k": 4, "n": 1, "num_vcs": 16, "vc_buf_size": 16, "input_speedup": 4,
                          "output_speedup": 4, "internal_speedup": 4.0},
+    # router options: held crossbar connections and speculative switch bids must not lose or block flits
+    "mesh_spec_hold_separable": {"topology": "mesh", "k": 4, "n": 2, "num_vcs": 2, "vc_buf_size": 2,
+                                 "speculative": 1, "hold_switch_for_packet": 1, "wait_for_tail_credit": 1,
+                                 "vc_allocator": "separable_output_first", "sw_allocator": "separable_input_first"},
+    "torus_spec_hold": {"topology": "torus", "k": 3, "n": 2, "num_vcs": 2, "vc_buf_size": 1, "speculative": 1,
+                        "hold_switch_for_packet": 1},
+    "cmesh_spec": {"topology": "cmesh", "k": 3, "n": 2, "c": 4, "xr": 2, "yr": 2, "num_vcs": 1, "vc_buf_size": 2,
+                   "speculative": 1, "routing_function": "dor_no_express"},
+    "crossbar_hold_speedup": {"topology": "fly", "k": 4, "n": 1, "num_vcs": 4, "vc_buf_size": 4, "input_speedup": 2,
+                              "output_speedup": 2, "hold_switch_for_packet": 1, "speculative": 1},
 }
 
 

@@ -45,12 +45,12 @@ def load_settings(config_path: str, overrides: dict | None = None) -> dict:
 
 
 def num_terminals(vals: dict) -> int:
-    """Terminals of the topology (k^n for mesh/torus/fly, the node count of an anynet file)."""
-    return len(vals["anynet"][0]) if vals["topology"] == "anynet" else vals["k"] ** vals["n"]
+    """Terminals of the topology (k^n for mesh/torus/fly, c * k^n for cmesh, the node count of an anynet file)."""
+    return len(vals["anynet"][0]) if vals["topology"] == "anynet" else vals["c"] * vals["k"] ** vals["n"]
 
 
 def node_terminals(vals: dict, nodes: int, what: str) -> list[int]:
-    """Engine node -> terminal. fly/anynet: node i is terminal i; mesh/torus: spread evenly over routers."""
+    """Engine node -> terminal. fly/anynet: node i is terminal i; mesh/torus/cmesh: spread evenly over terminals."""
     terms = num_terminals(vals)
     if nodes > terms:
         raise ConfigError(f"noc: {what} needs {nodes} nodes but the {vals['topology']} "

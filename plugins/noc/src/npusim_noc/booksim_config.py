@@ -33,13 +33,23 @@ MODEL_KEYS: dict[str, tuple[type, object]] = {
     "network_file": (str, ""),
     "input_buffer_size": (int, -1),  # gpgpu-sim: source queue capacity in flits (-1: unbounded)
     "subnets": (int, 1),  # 2 = separate request and response networks (gpgpu-sim interface)
+    "hold_switch_for_packet": (int, 0),  # keep a switch connection for the rest of a packet once granted
+    "speculative": (int, 0),  # switch allocation in parallel with VC allocation, at lower priority
+    "c": (int, 1),  # concentration: terminals per router (topology = cmesh; c = xr * yr)
+    "xr": (int, 1),  # cmesh: terminals per router in x
+    "yr": (int, 1),  # cmesh: terminals per router in y
+    "x": (int, 8),  # cmesh: routers in x (must equal k when given)
+    "y": (int, 8),  # cmesh: routers in y (must equal k when given)
+    "use_noc_latency": (int, 1),  # cmesh: channels take xr (x) / yr (y) cycles instead of 1
 }
 # Keys whose only accepted value is BookSim's default (features npusim_noc does not model).
 FIXED_KEYS: dict[str, tuple[type, object]] = {
     "classes": (int, 1),
     "use_map": (int, 0),
-    "speculative": (int, 0),
-    "hold_switch_for_packet": (int, 0),
+    "spec_check_elig": (int, 1),  # speculative bids only with a free output VC ...
+    "spec_check_cred": (int, 1),  # ... that has a credit
+    "spec_mask_by_reqs": (int, 0),
+    "spec_sw_allocator": (str, "prio"),  # speculative requests share the switch allocator at lower priority
     "vct": (int, 0),
     "noq": (int, 0),
     "perfect_icnt": (int, 0),
@@ -47,7 +57,6 @@ FIXED_KEYS: dict[str, tuple[type, object]] = {
     "priority": (str, "none"),
     "buffer_policy": (str, "private"),
     "injection_process": (str, "bernoulli"),
-    "c": (int, 1),
 }
 # Keys of BookSim's traffic manager / gpgpu-sim's interface. The synthetic sweep reads traffic,
 # injection_rate, packet_size, warmup_periods, sample_period, seed; the others only steer BookSim's own
@@ -86,9 +95,10 @@ HARNESS_KEYS: dict[str, tuple[type, object]] = {
     "network_count": (int, 1),  # gpgpu-sim legacy key, unused there too ("see subnets")
 }
 ALL_KEYS = {**MODEL_KEYS, **FIXED_KEYS, **HARNESS_KEYS}
-TOPOLOGIES = ("mesh", "torus", "fly", "anynet")
+TOPOLOGIES = ("mesh", "torus", "fly", "anynet", "cmesh")
 ROUTING = {"mesh": ("dim_order", "dor", "dim_order_mesh"), "torus": ("dim_order", "dor", "dim_order_torus"),
-           "fly": ("dest_tag", "dest_tag_fly"), "anynet": ("min",)}
+           "fly": ("dest_tag", "dest_tag_fly"), "anynet": ("min",),
+           "cmesh": ("dor_no_express", "dor_no_express_cmesh")}  # express channels are not modelled
 ALLOCATORS = ("islip", "separable_input_first", "separable_output_first")
 
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
@@ -172,14 +182,38 @@ def resolve(raw: dict, source: str) -> dict:
         raise ConfigError(f"{source}: num_vcs must be <= 64, got {vals['num_vcs']}")
     if vals["internal_speedup"] <= 0:
         raise ConfigError(f"{source}: internal_speedup must be > 0, got {vals['internal_speedup']}")
-    if topo in ("mesh", "torus") and vals["k"] < 2:
+    if topo in ("mesh", "torus", "cmesh") and vals["k"] < 2:
         raise ConfigError(f"{source}: k must be >= 2 for {topo}, got {vals['k']}")
     if topo == "torus" and vals["num_vcs"] < 2:
         raise ConfigError(f"{source}: num_vcs must be >= 2 on a torus (dateline VC classes), got {vals['num_vcs']}")
-    if topo != "anynet" and vals["k"] ** vals["n"] > 1 << 20:
-        raise ConfigError(f"{source}: k^n = {vals['k'] ** vals['n']} terminals is too large (max 2^20)")
+    if topo != "anynet" and vals["c"] * vals["k"] ** vals["n"] > 1 << 20:
+        raise ConfigError(f"{source}: k^n = {vals['k'] ** vals['n']} routers x c = {vals['c']} terminals is too large "
+                          f"(max 2^20)")
+    for key in ("hold_switch_for_packet", "speculative", "use_noc_latency"):
+        if vals[key] not in (0, 1):
+            raise ConfigError(f"{source}: {key} = {vals[key]}: supported are 0 and 1")
+    if vals["speculative"] and not vals["vc_alloc_delay"] == vals["sw_alloc_delay"] >= 1:
+        raise ConfigError(f"{source}: speculative = 1 needs vc_alloc_delay == sw_alloc_delay >= 1 (got "
+                          f"{vals['vc_alloc_delay']} and {vals['sw_alloc_delay']})")
+    _check_concentration(vals, raw, source)
     if vals["subnets"] not in (1, 2):
         raise ConfigError(f"{source}: subnets = {vals['subnets']}: supported are 1 (shared) and 2 (request/response)")
     if topo == "anynet" and not vals["network_file"]:
         raise ConfigError(f"{source}: topology = anynet needs network_file")
     return vals
+
+
+def _check_concentration(vals: dict, raw: dict, source: str) -> None:
+    """BookSim concentration keys: c > 1 only on cmesh, where c = xr * yr, n = 2 and x = y = k."""
+    if vals["topology"] != "cmesh":
+        if vals["c"] != 1:
+            raise ConfigError(f"{source}: c = {vals['c']}: concentration is modelled for topology = cmesh only")
+        return
+    if vals["n"] != 2:
+        raise ConfigError(f"{source}: cmesh needs n = 2, got {vals['n']}")
+    if vals["xr"] < 1 or vals["yr"] < 1 or vals["c"] != vals["xr"] * vals["yr"]:
+        raise ConfigError(f"{source}: cmesh needs c = xr * yr, got c = {vals['c']}, xr = {vals['xr']}, "
+                          f"yr = {vals['yr']}")
+    for key in ("x", "y"):
+        if key in raw and vals[key] != vals["k"]:
+            raise ConfigError(f"{source}: cmesh {key} = {vals[key]} must equal k = {vals['k']} (routers per dimension)")

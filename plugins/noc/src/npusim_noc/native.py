@@ -8,7 +8,7 @@ from npusim.cpp import load_cpp
 CPP = Path(__file__).resolve().parent / "cpp"
 SOURCES = ["topology.cpp", "allocator.cpp", "booksim_net.cpp", "split_net.cpp", "traffic.cpp"]
 HEADERS = ["noc_params.hpp", "topology.hpp", "allocator.hpp", "booksim_net.hpp", "split_net.hpp", "traffic.hpp"]
-TOPOLOGY_IDS = {"mesh": 0, "torus": 1, "fly": 2, "anynet": 3}
+TOPOLOGY_IDS = {"mesh": 0, "torus": 1, "fly": 2, "anynet": 3, "cmesh": 4}
 ALLOCATOR_IDS = {"islip": 0, "separable_input_first": 1, "separable_output_first": 2}
 TRAFFIC_IDS = {"uniform": 0, "transpose": 1, "bitcomp": 2, "hotspot": 3}
 
@@ -30,7 +30,8 @@ def make_params(vals: dict, *, freq_mhz: float, latency_cycles: int, node_termin
     p = ns.NocParams()
     p.topology = TOPOLOGY_IDS[vals["topology"]]
     for key in ("k", "n", "num_vcs", "vc_buf_size", "wait_for_tail_credit", "routing_delay", "vc_alloc_delay",
-                "sw_alloc_delay", "credit_delay", "alloc_iters", "input_speedup", "output_speedup", "flit_size"):
+                "sw_alloc_delay", "credit_delay", "alloc_iters", "input_speedup", "output_speedup", "flit_size",
+                "hold_switch_for_packet", "speculative", "c", "xr", "yr", "use_noc_latency"):
         setattr(p, key, int(vals[key]))
     # BookSim splits crossbar traversal into st_prepare_delay + st_final_delay; both delay every flit
     p.st_final_delay = int(vals["st_prepare_delay"]) + int(vals["st_final_delay"])

@@ -5,7 +5,7 @@ namespace npusim {
 Allocator::Allocator(int kind, int iters, int num_in, int num_out)
     : kind_(kind), iters_(iters < 1 ? 1 : iters), in_ptr_(num_in, 0), out_ptr_(num_out, 0),
       in_match_(num_in, -1), out_match_(num_out, -1), best_in_(num_in, -1), best_out_(num_out, -1),
-      nin_(num_in), nout_(num_out) {}
+      nin_(num_in), nout_(num_out), use_pri_(kind != kIslip) {}
 
 // Distance of x from round-robin pointer p in a ring of n: smaller = higher priority.
 static inline int rr(int x, int p, int n) { return x >= p ? x - p : x - p + n; }
@@ -21,8 +21,9 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, std::vector<int>&
   if (one_in || one_out) {
     int best = 0;
     for (int i = 1; i < n; ++i) {
-      bool better = one_in ? rr(reqs[i].out, in_ptr_[reqs[i].in], nout_) < rr(reqs[best].out, in_ptr_[reqs[best].in], nout_)
-                           : rr(reqs[i].in, out_ptr_[reqs[i].out], nin_) < rr(reqs[best].in, out_ptr_[reqs[best].out], nin_);
+      bool better = use_pri_ && reqs[i].pri != reqs[best].pri ? reqs[i].pri > reqs[best].pri
+                    : one_in ? rr(reqs[i].out, in_ptr_[reqs[i].in], nout_) < rr(reqs[best].out, in_ptr_[reqs[best].in], nout_)
+                             : rr(reqs[i].in, out_ptr_[reqs[i].out], nin_) < rr(reqs[best].in, out_ptr_[reqs[best].out], nin_);
       if (better) best = i;
     }
     const auto& q = reqs[best];
@@ -41,13 +42,13 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, std::vector<int>&
         const auto& q = reqs[i];
         if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
         int& b = best_in_[q.in];
-        if (b < 0 || rr(q.out, in_ptr_[q.in], nout_) < rr(reqs[b].out, in_ptr_[q.in], nout_)) b = i;
+        if (b < 0 || in_better(q, reqs[b])) b = i;
       }
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_in_[q.in] != i) continue;
         int& b = best_out_[q.out];
-        if (b < 0 || rr(q.in, out_ptr_[q.out], nin_) < rr(reqs[b].in, out_ptr_[q.out], nin_)) b = i;
+        if (b < 0 || out_better(q, reqs[b])) b = i;
       }
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
@@ -64,13 +65,13 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, std::vector<int>&
         const auto& q = reqs[i];
         if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
         int& b = best_out_[q.out];
-        if (b < 0 || rr(q.in, out_ptr_[q.out], nin_) < rr(reqs[b].in, out_ptr_[q.out], nin_)) b = i;
+        if (b < 0 || out_better(q, reqs[b])) b = i;
       }
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_out_[q.out] != i) continue;
         int& b = best_in_[q.in];
-        if (b < 0 || rr(q.out, in_ptr_[q.in], nout_) < rr(reqs[b].out, in_ptr_[q.in], nout_)) b = i;
+        if (b < 0 || in_better(q, reqs[b])) b = i;
       }
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];

@@ -10,6 +10,7 @@ namespace npusim {
 struct AllocRequest {
   int in, out;  // requester and resource indices
   int tag;      // caller data carried to the grant (e.g. the input VC)
+  int pri = 0;  // priority: separable allocators prefer higher values before round-robin order (iSLIP ignores it)
 };
 
 class Allocator {
@@ -64,6 +65,18 @@ class Allocator {
   std::vector<int> in_match_, out_match_;    // per call: matched request index or -1
   std::vector<int> best_in_, best_out_;      // per iteration scratch: best request index
   int nin_ = 0, nout_ = 0;
+  bool use_pri_ = false;  // separable allocators arbitrate by priority first (BookSim arbiters); iSLIP does not
+  // Arbiter order at input a.in (a, b from the same input) and at output a.out: priority, then round robin.
+  bool in_better(const AllocRequest& a, const AllocRequest& b) const {
+    if (use_pri_ && a.pri != b.pri) return a.pri > b.pri;
+    const int p = in_ptr_[a.in];
+    return (a.out >= p ? a.out - p : a.out - p + nout_) < (b.out >= p ? b.out - p : b.out - p + nout_);
+  }
+  bool out_better(const AllocRequest& a, const AllocRequest& b) const {
+    if (use_pri_ && a.pri != b.pri) return a.pri > b.pri;
+    const int p = out_ptr_[a.out];
+    return (a.in >= p ? a.in - p : a.in - p + nin_) < (b.in >= p ? b.in - p : b.in - p + nin_);
+  }
 };
 
 }  // namespace npusim

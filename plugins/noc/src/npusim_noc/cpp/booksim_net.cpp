@@ -54,7 +54,18 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   size_t maxpv = 1;
   for (auto& R : routers_) maxpv = std::max(maxpv, (size_t)R.P * V_);
   reqs_.resize(maxpv * V_);  // VA: each input VC may request every VC of its output port
-  sreqs_.resize(maxpv);      // SA: at most one request per input VC
+  sreqs_.resize(2 * maxpv);  // SA: at most one request per input VC, plus one speculative per head
+  held_.resize(maxpv);
+  spec_.resize(maxpv);
+  hold_ = p.hold_switch_for_packet != 0;
+  spec_on_ = p.speculative != 0;
+  if (spec_on_ && (p.vc_alloc_delay != p.sw_alloc_delay || p.vc_alloc_delay < 1))
+    bad("speculative = 1 needs vc_alloc_delay == sw_alloc_delay >= 1 (the two allocations run in parallel)");
+  for (auto& R : routers_) {
+    R.hold_vc.assign((size_t)R.P * isp, -1);
+    R.hold_in.assign((size_t)R.P * isp, -1);
+    R.hold_out.assign((size_t)R.P * osp, -1);
+  }
   va_seg_.resize(maxpv + 1);
   sources_.resize(T);
   for (auto& s : sources_) {
@@ -319,6 +330,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     sa_outs |= a.out < 64 ? 1ULL << a.out : 0;
   };
   bool va_shared = false;  // two heads request VCs of the same output port
+  int nheld = 0, nspec = 0;  // held-connection VCs in held_, speculative switch requests in spec_
   const int nwords = (R.P + 63) >> 6;
   for (int w = 0; w < nwords; ++w)
   for (uint64_t pm = R.pmask[w]; pm; pm &= pm - 1) {
@@ -345,6 +357,22 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
             va_seg_[va_requesters] = nva;
           }
           for (uint64_t c2 = cand; c2; c2 &= c2 - 1) va[nva++] = AllocRequest{iv, base + __builtin_ctzll(c2), iv};
+          if (spec_on_ && cand) {
+            // speculative switch bid, placed only if a candidate output VC has a credit (BookSim defaults
+            // spec_check_elig = spec_check_cred = 1) and no held connection blocks the input or output
+            bool cred = false;
+            for (uint64_t c2 = cand; c2 && !cred; c2 &= c2 - 1) {
+              OutVC& o = R.out[base + __builtin_ctzll(c2)];
+              if (o.credits == 0) settle(o, &R.cring[(size_t)(base + __builtin_ctzll(c2)) * B_]);
+              cred = o.credits > 0;
+            }
+            const int ein = port * isp + (isp == 1 ? 0 : vc % isp), eout = op * osp + (osp == 1 ? 0 : port % osp);
+            if (cred && !(hold_ && (R.hold_in[ein] >= 0 || R.hold_out[eout] >= 0))) {
+              bool dup = false;  // an earlier VC of this input already bid for this output speculatively
+              for (int j = 0; j < nspec && !dup; ++j) dup = spec_[j].in == ein && spec_[j].out == eout;
+              if (!dup) spec_[nspec++] = AllocRequest{ein, eout, iv, -1};
+            }
+          }
           if (!cand) {  // every candidate output VC is taken: retry when one can be released
             va_blocked = true;
             // (a VC still owned by a packet is released by this router's own switch grant of its tail)
@@ -357,6 +385,17 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
         } else {
           int ov = v.out_port * V_ + v.out_vc;
           OutVC& o = R.out[ov];
+          if (hold_) {
+            const int ein = port * isp + (isp == 1 ? 0 : vc % isp), eout = v.out_port * osp + (osp == 1 ? 0 : port % osp);
+            if (R.hold_vc[ein] == vc) {  // this VC owns a held crossbar connection
+              held_[nheld++] = iv;
+              continue;
+            }
+            if (R.hold_in[ein] >= 0 || R.hold_out[eout] >= 0) {  // input or output held by another packet
+              again = true;
+              continue;
+            }
+          }
           if (o.credits == 0) settle(o, &R.cring[(size_t)ov * B_]);
           if (o.credits > 0)
             add_sa(sa, nsa, AllocRequest{port * isp + (isp == 1 ? 0 : vc % isp), v.out_port * osp + (osp == 1 ? 0 : port % osp), iv});
@@ -398,29 +437,35 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       }
     }
   }
-  if (!nsa) {
+  // speculative switch requests (BookSim spec_sw_allocator = prio): one per input-output pair, and none
+  // where a non-speculative request for the same pair exists; they lose every tie to non-speculative ones
+  for (int i = 0; i < nspec; ++i) {
+    const AllocRequest& q = spec_[i];
+    bool dup = false;
+    for (int j = 0; j < nsa && !dup; ++j) dup = sa[j].in == q.in && sa[j].out == q.out;
+    if (!dup) add_sa(sa, nsa, q);
+  }
+  if (!nsa && !nheld) {
     again_out = again;
     wake_out = wake_u;
     return;
   }
   // switch allocation and traversal
   const RouterPorts& ports = topo_.router(r);
-  if (sa_shared) R.sa.allocate(sa, nsa, grants_);
-  else R.sa.grant_all(sa, nsa, grants_);  // no two requests compete: every policy grants them all
-  if ((int)grants_.size() < nsa) again = true;
-  for (int g : grants_) {
-    int iv = sa[g].tag, port = vport(iv), vc = vvc(iv);
+  // Moves the front flit of input VC iv through the crossbar; `sa_delay` is the switch-allocation stage it
+  // completes. Returns true when the flit was not a tail and more flits wait behind it (switch hold).
+  auto traverse = [&](int iv, int sa_delay) __attribute__((always_inline)) -> bool {
+    int port = vport(iv), vc = vvc(iv);
     InVC& v = R.in[iv];
     Flit f = R.buf[(size_t)iv * B_ + v.head];
     v.head = v.head + 1 == B_ ? 0 : v.head + 1;
     --v.count;
     --R.flits;
-    R.ps[port].vc_ptr = vc + 1 == V_ ? 0 : vc + 1;
     int op = v.out_port;
     OutVC& o = R.out[op * V_ + v.out_vc];
     --o.credits;
     // the flit leaves the input buffer when switch allocation completes: its credit goes upstream
-    int64_t sa_done = stage_done(u, p_.sw_alloc_delay), st_done = stage_done(sa_done, p_.st_final_delay);
+    int64_t sa_done = stage_done(u, sa_delay), st_done = stage_done(sa_done, p_.st_final_delay);
     const PortLink& up = ports.in[port];
     int64_t credit_at = step_cycle_of(sa_done - 1) + 1 + p_.credit_delay + up.latency;
     if (up.kind == kRouterPort) {
@@ -461,11 +506,62 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
       if (f.tail) front_changed(r, iv, u + 1);
       else v.ready = u + 1;
       if (v.ready < wake_u) wake_u = v.ready;
-    } else {
-      R.ps[port].busy &= ~(1ULL << vc);
-      if (!R.ps[port].busy) R.pmask[port >> 6] &= ~(1ULL << (port & 63));
-      if (f.tail) v.state = 0;
-      else v.ready = u + 1;
+      return !f.tail;
+    }
+    R.ps[port].busy &= ~(1ULL << vc);
+    if (!R.ps[port].busy) R.pmask[port >> 6] &= ~(1ULL << (port & 63));
+    if (f.tail) v.state = 0;
+    else v.ready = u + 1;
+    return false;
+  };
+  if (nsa) {
+    if (sa_shared) R.sa.allocate(sa, nsa, grants_);
+    else R.sa.grant_all(sa, nsa, grants_);  // no two requests compete: every policy grants them all
+    if ((int)grants_.size() < nsa) again = true;
+  } else {
+    grants_.clear();
+  }
+  for (int g : grants_) {
+    const int iv = sa[g].tag, vc = vvc(iv);
+    R.ps[vport(iv)].vc_ptr = vc + 1 == V_ ? 0 : vc + 1;  // BookSim moves _sw_rr_offset on every grant
+    if (sa[g].pri < 0) {
+      // speculative grant: it stands only if VC allocation succeeded in this same step and the output VC
+      // has a credit (BookSim IQRouter::_SWAllocEvaluate); otherwise the crossbar slot is wasted
+      InVC& v = R.in[iv];
+      if (v.state != 2) {
+        again = true;
+        continue;
+      }
+      const int ov = v.out_port * V_ + v.out_vc;
+      settle(R.out[ov], &R.cring[(size_t)ov * B_]);
+      if (R.out[ov].credits == 0) {
+        again = true;
+        continue;
+      }
+    }
+    bool more = traverse(iv, p_.sw_alloc_delay);
+    if (more && hold_) {  // hold_switch_for_packet: keep this input-output connection for the packet
+      const int port = vport(iv), ein = port * isp + (isp == 1 ? 0 : vc % isp);
+      const int eout = sa[g].out;
+      R.hold_vc[ein] = vc;
+      R.hold_in[ein] = eout;
+      R.hold_out[eout] = ein;
+    }
+  }
+  // held connections (BookSim _SWHoldUpdate): the flit crosses without allocation, in one step
+  for (int i = 0; i < nheld; ++i) {
+    const int iv = held_[i], port = vport(iv), vc = vvc(iv);
+    const int ein = port * isp + (isp == 1 ? 0 : vc % isp), eout = R.hold_in[ein];
+    const InVC& v = R.in[iv];
+    const int ov = v.out_port * V_ + v.out_vc;
+    if (R.out[ov].credits == 0) settle(R.out[ov], &R.cring[(size_t)ov * B_]);
+    bool keep = false;
+    if (R.out[ov].credits > 0) keep = traverse(iv, 1);  // the connection ends with the tail or an empty VC
+    else again = true;  // no credit: the hold is dropped and the VC bids for the switch again next step
+    if (!keep) {
+      R.hold_vc[ein] = -1;
+      R.hold_in[ein] = -1;
+      R.hold_out[eout] = -1;
     }
   }
   again_out = again;
@@ -540,7 +636,7 @@ Tick BookSimNetwork::next_event() {
 // (latency `lat`): routing, VC allocation, switch allocation and traversal in internal steps.
 int64_t BookSimNetwork::router_transit(int64_t a, int lat) const {
   int64_t u = stage_done(a * S_, p_.routing_delay);
-  u = stage_done(u, p_.vc_alloc_delay);
+  if (!spec_on_) u = stage_done(u, p_.vc_alloc_delay);  // speculative: switch allocation overlaps it
   u = stage_done(stage_done(u, p_.sw_alloc_delay), p_.st_final_delay);
   return (u - 1) / S_ + 1 + lat;
 }

@@ -93,6 +93,8 @@ class BookSimNetwork : public Interconnect {
     std::vector<uint64_t> pmask_words;  // storage of pmask
     std::vector<int64_t> link_flits, xbar_flits;
     Allocator va, sa;
+    // hold_switch_for_packet: per expanded input the held VC and output, per expanded output the input (-1: none)
+    std::vector<int> hold_vc, hold_in, hold_out;
     double sa_credit = 0;     // internal-speedup accumulator (BookSim _partial_internal_cycles)
   };
   struct Source {
@@ -180,6 +182,9 @@ class BookSimNetwork : public Interconnect {
   int64_t queued_packets_ = 0, in_flight_flits_ = 0;
   std::vector<AllocRequest> reqs_, sreqs_;  // VC- and switch-allocation requests (scratch)
   std::vector<int> grants_;
+  std::vector<int> held_;             // scratch: input VCs using a held crossbar connection this step
+  std::vector<AllocRequest> spec_;    // scratch: speculative switch requests of this step
+  bool hold_ = false, spec_on_ = false;  // hold_switch_for_packet, speculative
   std::vector<int> va_seg_;  // VA scratch: first request index of each requesting head (+ end marker)
   // statistics
   int64_t stat_start_ = 0, packets_ = 0, flits_ = 0, bytes_ = 0;

@@ -24,6 +24,7 @@ Topology::Topology(const NocParams& p) : p_(p), V_(p.num_vcs) {
       break;
     case kFly: build_fly(); break;
     case kAnynet: build_anynet(p); break;
+    case kCMesh: build_cmesh(); break;
     default: throw std::invalid_argument("unknown topology id " + std::to_string(p.topology));
   }
   // Routing that ignores the input port and VC (mesh DOR, dest_tag, anynet table) becomes one table lookup.
@@ -59,6 +60,39 @@ void Topology::build_cube(bool wrap) {
     routers_[r].out[2 * n] = PortLink{kTerminalPort, r, -1, L};
     inject_.push_back({r, 2 * n});
     eject_.push_back({r, 2 * n});
+  }
+}
+
+// Concentrated mesh (BookSim CMesh, n = 2): a k x k router grid, each router serving an xr x yr block of a
+// (k*xr) x (k*yr) node grid; node a sits at column a % (k*xr), row a / (k*xr). Ports 0..c-1 are the router's
+// nodes (row-major within the block), then +x, -x, +y, -y. The edge express channels of BookSim's CMesh
+// are left out: dor_no_express never routes over them. With use_noc_latency a channel spans the block:
+// xr cycles in x, yr in y (BookSim: _cX, _cY).
+void Topology::build_cmesh() {
+  const int k = p_.k, xr = p_.xr, yr = p_.yr, c = p_.c, R = k * k, P = c + 4, L = p_.channel_latency;
+  if (p_.n != 2) throw std::invalid_argument("cmesh needs n = 2, got " + std::to_string(p_.n));
+  if (xr < 1 || yr < 1 || c != xr * yr)
+    throw std::invalid_argument("cmesh needs c = xr * yr, got c = " + std::to_string(c) + ", xr = " +
+                                std::to_string(xr) + ", yr = " + std::to_string(yr));
+  const int lx = p_.use_noc_latency ? xr : 1, ly = p_.use_noc_latency ? yr : 1;
+  routers_.assign(R, RouterPorts{std::vector<PortLink>(P), std::vector<PortLink>(P)});
+  for (int r = 0; r < R; ++r) {
+    int x = r % k, y = r / k;
+    if (x + 1 < k) connect(r, c + 0, r + 1, c + 1, lx);
+    if (x > 0) connect(r, c + 1, r - 1, c + 0, lx);
+    if (y + 1 < k) connect(r, c + 2, r + k, c + 3, ly);
+    if (y > 0) connect(r, c + 3, r - k, c + 2, ly);
+  }
+  const int width = k * xr, T = c * R;
+  inject_.assign(T, {0, 0});
+  eject_.assign(T, {0, 0});
+  for (int a = 0; a < T; ++a) {
+    int col = a % width, row = a / width;
+    int r = (row / yr) * k + col / xr, port = (row % yr) * xr + col % xr;
+    routers_[r].in[port] = PortLink{kTerminalPort, a, -1, L};
+    routers_[r].out[port] = PortLink{kTerminalPort, a, -1, L};
+    inject_[a] = {r, port};
+    eject_[a] = {r, port};
   }
 }
 
@@ -181,6 +215,12 @@ Route Topology::compute_route(int r, int in_port, int in_vc, int dest) const {
   }
   if (p_.topology == kAnynet) {
     out.port = anynet_next_[(size_t)r * num_terminals() + dest];
+    return out;
+  }
+  if (p_.topology == kCMesh) {  // dor_no_express: x first, then y, then the destination's node port
+    const int k = p_.k, dr = eject_[dest].first;
+    const int cx = r % k, cy = r / k, dx = dr % k, dy = dr / k, c = p_.c;
+    out.port = cx < dx ? c + 0 : cx > dx ? c + 1 : cy < dy ? c + 2 : cy > dy ? c + 3 : eject_[dest].second;
     return out;
   }
   // dimension-order routing on k-ary n-cube: lowest differing dimension first

@@ -53,6 +53,7 @@ class Topology {
 
  private:
   void build_cube(bool wrap);
+  void build_cmesh();
   void build_fly();
   void build_anynet(const NocParams& p);
   void connect(int r, int op, int r2, int ip, int lat);
