@@ -99,7 +99,7 @@ def plan_gemm(sim, kid: int, a, b, timing) -> Prediction:
         raise NpusimError(f"sparsity: kernel {tog.name!r}: operand data {tuple(a3.shape)} @ {tuple(b3.shape)} does "
                           f"not match the kernel's A {want_a} and B {want_b}")
     tm, tk, tn = la.dims[0].size, la.dims[1].size, lb.dims[1].size
-    eb = tog.tensors["A"].elem_bytes
+    eb_a, eb_b = tog.tensors["A"].elem_bytes, tog.tensors["B"].elem_bytes
     starts = {v: (range(loops[v].start, loops[v].end, loops[v].step) if v in loops else range(0, 1))
               for v in ("m", "n", "k")}
     mi, ni, ki = (np.asarray(starts[v]) for v in ("m", "n", "k"))
@@ -125,10 +125,10 @@ def plan_gemm(sim, kid: int, a, b, timing) -> Prediction:
     # Every A tile is loaded once per N tile and every B tile once per M tile (one load pair per GEMM step).
     for _, m, k in za:
         pred.loads_skipped += len(ni)
-        pred.bytes_skipped += len(ni) * (min(tm, M - mi[m]) * min(tk, K - ki[k])) * eb
+        pred.bytes_skipped += len(ni) * (min(tm, M - mi[m]) * min(tk, K - ki[k])) * eb_a
     for _, k, n in zb:
         pred.loads_skipped += len(mi)
-        pred.bytes_skipped += len(mi) * (min(tk, K - ki[k]) * min(tn, N - ni[n])) * eb
+        pred.bytes_skipped += len(mi) * (min(tk, K - ki[k]) * min(tn, N - ni[n])) * eb_b
     pred.zero_tiles_a, pred.zero_tiles_b = len(za), len(zb)
     cand = (zero_a | some_a)[:, :, None, :] | (zero_b | some_b).transpose(0, 2, 1)[:, None, :, :]
     rows: dict[int, list] = {g.id: [] for g in gemms}
