@@ -29,6 +29,17 @@ Engine::Engine(EngineParams p, MemoryDevice* mem, Interconnect* noc, ComputeTimi
   part_of_core_.assign(p_.num_cores, 0);
   mem_wait_.resize(nchan_);
   resp_wait_.resize(nchan_);
+  // Per-transaction address arithmetic without divisions (power-of-two granule / channel count / txn
+  // size use shifts and masks) and per-channel tables for the NUMA partition and the core port.
+  auto log2_exact = [](int64_t v) { int b = 0; while ((1LL << b) < v) ++b; return v > 0 && (1LL << b) == v ? b : -1; };
+  ib_shift_ = log2_exact(p_.interleave_bytes);
+  ch_bits_ = log2_exact(nchan_);
+  txn_mask_ = log2_exact(p_.txn_bytes) >= 0 ? p_.txn_bytes - 1 : -1;
+  for (int ch = 0; ch < nchan_; ++ch) {
+    chan_part_.push_back((int)((int64_t)ch * p_.numa_partitions / nchan_));
+    chan_port_.push_back(ch % p_.ports_per_core);
+  }
+  for (int c = 0; c < p_.num_cores; ++c) core_part_.push_back((int)((int64_t)c * p_.numa_partitions / p_.num_cores));
 }
 
 int Engine::add_kernel(const std::string& name, const std::vector<int64_t>& nodes, const std::vector<int64_t>& dims,
@@ -218,7 +229,14 @@ int64_t Engine::new_inst() {
   if (!free_.empty()) {
     slot = free_.back();
     free_.pop_back();
-    pool_[slot] = Inst();
+    // Fresh fields, but the recycled instruction's vectors keep their capacity (no per-instruction malloc).
+    Inst& old = pool_[slot];
+    Inst fresh;
+    for (auto v : {&Inst::waiters, &Inst::dep_loads, &Inst::ext, &Inst::stride, &Inst::idx}) {
+      (fresh.*v).swap(old.*v);
+      (fresh.*v).clear();
+    }
+    old = std::move(fresh);
   } else {
     slot = (int64_t)pool_.size();
     pool_.emplace_back();
@@ -357,6 +375,7 @@ void Engine::issue_node(int c, int node) {
     in->base = k.n(node, NF_BASE_ADDR) + start * in->elem;
     in->bytes = bytes;
     in->idx.assign(nd, 0);
+    in->cur_run = in->base;  // start address of the current contiguous run (all indices 0)
     in->gen_done = bytes <= 0;
     in->flags = (int)k.n(node, NF_FLAGS);
     in->tag = (int)k.n(node, NF_TAG);
@@ -454,21 +473,23 @@ void Engine::unit_try_start(int c, Unit& u, int unit_id) {
 }
 
 void Engine::map_channel(int64_t addr, int32_t& ch, int64_t& local) const {
-  int64_t g = addr / p_.interleave_bytes;
-  int64_t C = nchan_;
-  int64_t hi = g / C, lo = g % C;
-  if (p_.interleave_ipoly && (C & (C - 1)) == 0 && C > 1) {
+  // addr >= 0: shifts and masks equal the divisions they replace.
+  const int64_t ib = p_.interleave_bytes, C = nchan_;
+  int64_t g, off, hi, lo;
+  if (ib_shift_ >= 0) { g = addr >> ib_shift_; off = addr & (ib - 1); }
+  else { g = addr / ib; off = addr % ib; }
+  if (ch_bits_ >= 0) { hi = g >> ch_bits_; lo = g & (C - 1); }
+  else { hi = g / C; lo = g % C; }
+  if (p_.interleave_ipoly && ch_bits_ > 0) {
     // XOR-fold the upper granule bits onto the channel bits (an IPOLY-style hash as in
     // GPGPU-Sim / PyTorchSim's memory partition indexing): consecutive rows of a tile spread
     // over all channels while (hi, channel) stays a bijection of the granule index.
-    int bits = 0;
-    while ((1LL << bits) < C) ++bits;
     int64_t h = hi, fold = 0;
-    while (h) { fold ^= h & (C - 1); h >>= bits; }
+    while (h) { fold ^= h & (C - 1); h >>= ch_bits_; }
     lo ^= fold;
   }
   ch = (int32_t)lo;
-  local = hi * p_.interleave_bytes + addr % p_.interleave_bytes;
+  local = hi * ib + off;
 }
 
 void Engine::dma_pump(int c, int e) {
@@ -487,33 +508,32 @@ void Engine::dma_pump(int c, int e) {
     bool contig = nd > 0 && in->stride[nd - 1] == 1;
     int64_t run_len = contig ? in->ext[nd - 1] * in->elem : in->elem;
     size_t iter_dims = contig ? nd - 1 : nd;
+    const int32_t is_write = in->type == NT_STORE;
+    const int32_t tenant = launches_[in->launch].tenant;
+    const int64_t txn = p_.txn_bytes;
     while (!in->gen_done) {
       if (used >= p_.dma_bytes_per_cycle) {
         if (!de.scheduled) { de.scheduled = true; push(now_ + period_, EV_DMA, c, e); }
         return;
       }
       if (de.outstanding >= p_.dma_max_outstanding) return;  // pumped again when a response arrives
-      int64_t run_start = in->base;
-      for (size_t d = 0; d < iter_dims; ++d) run_start += in->idx[d] * in->stride[d] * in->elem;
-      int64_t addr = run_start + in->run_pos;
-      int64_t len = std::min<int64_t>(p_.txn_bytes - addr % p_.txn_bytes, run_len - in->run_pos);
-      MemRequest r;
+      int64_t addr = in->cur_run + in->run_pos;
+      int64_t len = std::min<int64_t>(txn - (txn_mask_ >= 0 ? addr & txn_mask_ : addr % txn), run_len - in->run_pos);
+      Packet pk;
+      MemRequest& r = pk.req;
       r.id = req_seq_;
       map_channel(addr, r.channel, r.addr);
       r.bytes = (int32_t)len;
-      r.is_write = in->type == NT_STORE;
+      r.is_write = is_write;
       r.src = c;
-      r.tenant = launches_[in->launch].tenant;
+      r.tenant = tenant;
       r.flags = in->flags;
       r.owner = slot;  // the response names its DMA instruction (components return it unchanged)
-      Packet pk;
-      pk.id = req_seq_;
-      pk.src = c * p_.ports_per_core + (r.channel % p_.ports_per_core);
-      pk.dst = p_.num_cores * p_.ports_per_core + r.channel;
-      pk.bytes = r.is_write ? (int32_t)len : 0;
-      pk.req = r;
       r.issue = now_;
-      pk.req.issue = now_;
+      pk.id = req_seq_;
+      pk.src = c * p_.ports_per_core + chan_port_[r.channel];
+      pk.dst = p_.num_cores * p_.ports_per_core + r.channel;
+      pk.bytes = is_write ? (int32_t)len : 0;
       if (!noc_send(pk)) {
         blocked_dma_.push_back(c * p_.dma_engines + e);
         return;
@@ -523,9 +543,8 @@ void Engine::dma_pump(int c, int e) {
       in->txn_left++;
       used += len;
       core.txns++;
-      (r.is_write ? core.bytes_wr : core.bytes_rd) += len;
-      int P = p_.numa_partitions;
-      if ((int64_t)r.channel * P / nchan_ == (int64_t)c * P / p_.num_cores) core.numa_local++;
+      (is_write ? core.bytes_wr : core.bytes_rd) += len;
+      if (chan_part_[r.channel] == core_part_[c]) core.numa_local++;
       else core.numa_remote++;
       in->run_pos += len;
       if (in->run_pos >= run_len) {
@@ -538,6 +557,11 @@ void Engine::dma_pump(int c, int e) {
           if (d == 0) { in->gen_done = true; break; }
         }
         if (iter_dims == 0) in->gen_done = true;
+        if (!in->gen_done) {
+          int64_t run_start = in->base;
+          for (size_t k = 0; k < iter_dims; ++k) run_start += in->idx[k] * in->stride[k] * in->elem;
+          in->cur_run = run_start;
+        }
       }
     }
     de.q.pop_front();
@@ -658,6 +682,7 @@ void Engine::handle(const Event& e) {
 }
 
 Tick Engine::run(Tick until) {
+  Prof whole(p_.profile, prof_run_);
   stop_now_ = false;
   noc_dirty_ = mem_dirty_ = true;  // components may have been driven from outside since the last run
   while (error_.empty() && !stop_now_) {
@@ -686,9 +711,19 @@ Tick Engine::run(Tick until) {
     // try_send or advance changes it): idle or not-yet-due components cost nothing per event.
     mdone_.clear();
     n_steps_++;
-    if (tm <= now_) { mem_->advance(now_, mdone_); mem_dirty_ = true; n_mem_adv_++; }
+    if (tm <= now_) {
+      Prof pr(p_.profile, prof_mem_);
+      mem_->advance(now_, mdone_);
+      mem_dirty_ = true;
+      n_mem_adv_++;
+    }
     deliv_.clear();
-    if (tn <= now_) { noc_->advance(now_, deliv_); noc_dirty_ = true; n_noc_adv_++; }
+    if (tn <= now_) {
+      Prof pr(p_.profile, prof_noc_);
+      noc_->advance(now_, deliv_);
+      noc_dirty_ = true;
+      n_noc_adv_++;
+    }
     mem_reqs_ += (int64_t)mdone_.size();
     for (auto& m : mdone_) {
       Packet pk;
@@ -738,7 +773,8 @@ std::string Engine::stats_json() const {
   o << "{\"now_ps\":" << now_ << ",\"core_period_ps\":" << period_ << ",\"mem_transactions\":" << mem_reqs_
     << ",\"sparsity\":" << sparse_.json()
     << ",\"engine\":{\"steps\":" << n_steps_ << ",\"events\":" << n_events_ << ",\"mem_advances\":" << n_mem_adv_
-    << ",\"noc_advances\":" << n_noc_adv_ << "},\"tenant_bytes\":[";
+    << ",\"noc_advances\":" << n_noc_adv_ << ",\"profile\":{\"run\":" << prof_run_ << ",\"memory\":" << prof_mem_
+    << ",\"noc\":" << prof_noc_ << "}},\"tenant_bytes\":[";
   for (size_t i = 0; i < tenant_bytes_.size(); ++i) o << (i ? "," : "") << tenant_bytes_[i];
   o << "],\"cores\":[";
   for (size_t i = 0; i < cores_.size(); ++i) {

@@ -2,6 +2,7 @@
 // instructions in order to systolic arrays / vector unit / DMA queues, and drives the memory path
 // (DMA -> Interconnect -> MemoryDevice (L2 -> DRAM) -> Interconnect -> DMA) through kernel interfaces.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <queue>
@@ -42,6 +43,24 @@ struct EngineParams {
   int numa_partitions = 1;
   int trace = 0;             // record a timeline
   Tick trace_window = 1000000;  // DRAM bandwidth counter window (ps)
+  int profile = 0;           // measure host time spent in the memory device / NoC (stats "engine.profile")
+};
+
+// Host clock for the optional run-loop profile (EngineParams::profile): the TSC on x86-64, else steady_clock ns.
+inline int64_t profile_clock() {
+#if defined(__x86_64__)
+  return (int64_t)__builtin_ia32_rdtsc();
+#else
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+}
+
+// Adds the host time of its scope to `acc` when `on` (one branch when off).
+struct Prof {
+  int64_t* acc;
+  int64_t t0;
+  Prof(int on, int64_t& a) : acc(on ? &a : nullptr), t0(on ? profile_clock() : 0) {}
+  ~Prof() { if (acc) *acc += profile_clock() - t0; }
 };
 
 struct TraceEvent { int32_t track; int32_t name; int64_t kernel; Tick start; Tick end; };
@@ -129,6 +148,7 @@ class Engine {
     std::vector<int64_t> ext, stride, idx;
     int64_t base = 0, elem = 0, run_pos = 0, txn_left = 0, bytes = 0;
     bool gen_done = false;
+    int64_t cur_run = 0;  // byte address of the current contiguous run (base + indices . strides)
     int flags = 0, tag = -1;
     bool is_async = true;
     // spad buffer
@@ -182,10 +202,17 @@ class Engine {
   TileTiming timing_of(const Kernel& k, int node, const Inst& in);
   bool sparse_lookup(const Walker& w, const Kernel& k, int node, TileTiming& out) const;
   // Memory-path calls that keep the cached next_event() of the NoC / memory device up to date.
-  bool noc_send(const Packet& pk) { noc_dirty_ = true; return noc_->try_send(pk, now_); }
-  bool mem_send(const MemRequest& r) { mem_dirty_ = true; return mem_->try_send(r, now_); }
-  Tick noc_next() { if (noc_dirty_) { tn_ = noc_->next_event(); noc_dirty_ = false; } return tn_; }
-  Tick mem_next() { if (mem_dirty_) { tm_ = mem_->next_event(); mem_dirty_ = false; } return tm_; }
+  // With p_.profile, the host time spent inside the NoC / memory device is accumulated (Prof).
+  bool noc_send(const Packet& pk) { Prof pr(p_.profile, prof_noc_); noc_dirty_ = true; return noc_->try_send(pk, now_); }
+  bool mem_send(const MemRequest& r) { Prof pr(p_.profile, prof_mem_); mem_dirty_ = true; return mem_->try_send(r, now_); }
+  Tick noc_next() {
+    if (noc_dirty_) { Prof pr(p_.profile, prof_noc_); tn_ = noc_->next_event(); noc_dirty_ = false; }
+    return tn_;
+  }
+  Tick mem_next() {
+    if (mem_dirty_) { Prof pr(p_.profile, prof_mem_); tm_ = mem_->next_event(); mem_dirty_ = false; }
+    return tm_;
+  }
   int64_t extent(const Kernel& k, int64_t dim_row, const std::vector<int64_t>& vals) const;
 
   EngineParams p_;
@@ -199,6 +226,9 @@ class Engine {
   Tick now_ = 0;
   int64_t ev_seq_ = 0, inst_seq_ = 0, req_seq_ = 0;
   int nchan_;
+  int ib_shift_ = -1, ch_bits_ = -1;  // log2 of interleave_bytes / channel count (-1: not a power of two)
+  int64_t txn_mask_ = -1;             // txn_bytes - 1 when txn_bytes is a power of two, else -1
+  std::vector<int> chan_part_, chan_port_, core_part_;  // NUMA partition / core port of a channel, partition of a core
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> pq_;
   std::vector<Kernel> kernels_;
   std::vector<Launch> launches_;
@@ -211,10 +241,11 @@ class Engine {
   std::vector<std::deque<MemRequest>> mem_wait_;   // delivered to memory node, refused by memory
   std::vector<std::deque<Packet>> resp_wait_;      // responses refused by the NoC
   std::vector<int> blocked_dma_;                   // (core*dma_engines+e) refused by the NoC
-  int64_t waiting_ = 0;
+  int64_t waiting_ = 0;                            // entries in mem_wait_ + resp_wait_
   Tick tn_ = kNever, tm_ = kNever;                 // cached next_event() of the NoC / memory device
-  bool noc_dirty_ = true, mem_dirty_ = true;        // cache invalid (sent to or advanced since)
-  int64_t n_steps_ = 0, n_events_ = 0, n_mem_adv_ = 0, n_noc_adv_ = 0;  // run-loop work counters                            // entries in mem_wait_ + resp_wait_
+  bool noc_dirty_ = true, mem_dirty_ = true;       // cache invalid (sent to or advanced since)
+  int64_t n_steps_ = 0, n_events_ = 0, n_mem_adv_ = 0, n_noc_adv_ = 0;  // run-loop work counters
+  int64_t prof_run_ = 0, prof_mem_ = 0, prof_noc_ = 0;  // host time (profile_clock units) in run / memory / NoC
   std::unordered_map<uint64_t, TileTiming> tcache_;
   std::vector<MemCompletion> mdone_;
   std::vector<PacketDelivery> deliv_;

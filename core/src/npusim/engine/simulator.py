@@ -34,7 +34,8 @@ class Simulator:
     >>> sim = Simulator("tpuv3"); res = sim.run([tog]); res.total_cycles
     """
 
-    def __init__(self, machine: MachineConfig | str | dict | None = None, plugins=None, trace: bool = False):
+    def __init__(self, machine: MachineConfig | str | dict | None = None, plugins=None, trace: bool = False,
+                 profile: bool = False):
         t0 = time.perf_counter()
         if plugins is None:
             from npusim.plugins import make_plugins
@@ -57,6 +58,7 @@ class Simulator:
         p.txn_bytes, p.numa_partitions = mem.txn_bytes, mem.numa_partitions
         trace = trace or self.machine.sim.trace
         p.trace = int(trace)
+        p.profile = int(profile)  # host time inside the memory device / NoC -> result.extra["engine"]["profile"]
         self.trace_enabled = trace
         self.trace_window_ps = p.trace_window
         c = self.components
@@ -247,7 +249,7 @@ class Simulator:
             engine_seconds=self.engine_seconds, trace=trace,
             flush_cycles=int(round(int(self.engine.flush_ps()) / period)),
             flush_writebacks=int(self.engine.flush_writebacks()),
-            extra={"tenant_bytes": stats["tenant_bytes"], "sparsity": stats["sparsity"]})
+            extra={"tenant_bytes": stats["tenant_bytes"], "sparsity": stats["sparsity"], "engine": stats["engine"]})
         self.plugins.hook.npusim_sim_finish(sim=self, result=res)
         extra: dict = {}
         self.plugins.hook.npusim_report(result=res, out=extra)  # plugins add report entries
