@@ -98,6 +98,36 @@ def test_reduction_reduction_reads_the_input_once():
     assert off["bytes"] - on["bytes"] >= 3 * 128 * 512 * 4
 
 
+class SharedDiffNorm(torch.nn.Module):
+    """LayerNorm as usually hand-written: d = x - mean is read by the variance and by the normalize."""
+
+    def forward(self, x):
+        d = x - x.mean(-1, keepdim=True)
+        return d * torch.rsqrt((d * d).mean(-1, keepdim=True) + 1e-5)
+
+
+def test_cheap_shared_producer_is_recomputed_in_the_fused_reduction():
+    on, off = compare_pass(SharedDiffNorm(), (torch.randn(256, 512),), "reduction_reduction")
+    ops = [(k.op, k.epilogue) for k in on["kernels"]]
+    # mean and sum((x - mean)^2) in one pass over x; x - mean recomputed in the normalize kernel
+    assert ops == [("vector", ("reduce_sum", "add", "fma", "reduce_sum", "fma", "fma")),
+                   ("vector", ("add", "sqrt", "div")), ("vector", ("add", "fma"))]
+    assert off["n"] == 5
+
+
+def test_softmax_exp_is_not_recomputed():
+    """exp(x - max) is read by the sum and the division: recomputing the exp costs more than it saves."""
+    def attention(q, k, v):
+        return torch.softmax(q @ k.transpose(-1, -2) * 0.125, -1) @ v
+
+    args = (torch.randn(2, 16, 8), torch.randn(2, 16, 8), torch.randn(2, 16, 8))
+    gm = make_fx(attention, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    with_rr = [(k.op, k.epilogue) for k in LoweredGraph(gm, "t", set(FUSION_PASSES)).kernels]
+    without = [(k.op, k.epilogue) for k in LoweredGraph(gm, "t", set(FUSION_PASSES) - {"reduction_reduction"}).kernels]
+    assert with_rr == without
+    assert with_rr[0] == ("bmm", ("fma", "reduce_max"))  # the max still rides on the scores (reduction_epilogue)
+
+
 def test_pytorchsim_names_and_alias():
     assert fusion_passes(["fusion"]) == {"gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue"}
     assert fusion_passes(["prologue", "reduction_epilogue", "reduction_reduction"]) == {

@@ -149,7 +149,7 @@ def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
     if "reduction_epilogue" in passes or "reduction_reduction" in passes:
         from npusim_frontends.reduction_fusion import fuse_reductions
 
-        fuse_reductions(groups, owner, pos, passes)
+        groups = fuse_reductions(groups, owner, pos, passes)
     # Groups run at their last node; order them by that position.
     groups.sort(key=lambda g: pos[g.out])
     return groups
