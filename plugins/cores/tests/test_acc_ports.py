@@ -156,3 +156,27 @@ def test_continuing_tiles_round_trip_through_the_tile_database(tmp_path):
     assert fresh.cpp.import_entries(entries_to_cpp(entries, VEC_OPS)) == 1
     assert fresh.cpp.gemm_accumulate(256, 256, 128, 2).latency == t.latency
     assert fresh.stats()["cache_misses"] == 0
+
+
+def test_engine_sees_the_conflict_when_a_k_step_spans_several_folds():
+    """tpuv3 GEMM 512^3 with K sub-tiles of 512 (4 weight folds per GEMM instance): on a single-ported
+    accumulator each output block's 3 accumulating folds stream at half rate, T = 512 extra cycles each."""
+    from npusim.config import load_config
+    from npusim.engine.simulator import Simulator
+    from npusim.kernels import KernelSpec, Mapping
+    from npusim.lowering import lower
+
+    busy, cycles = {}, {}
+    for single in (False, True):
+        machine = load_config("tpuv3", overrides={"timing.acc_single_ported": single, "timing.tile_db": False})
+        sim = Simulator(machine)
+        kernel = KernelSpec("gemm", {"M": 512, "N": 512, "K": 512}, "bf16", name="g")
+        sim.launch(lower(kernel, Mapping({"M": 512, "N": 256, "K": 512}, ("M", "N", "K"), sub_tiles={"K": 512}),
+                         machine))
+        sim.run_until(None)
+        res = sim.result()
+        busy[single] = sum(a["busy_cycles"] for c in res.cores for a in c["arrays"])
+        cycles[single] = res.total_cycles
+    output_blocks = 512 // R  # N = 512 in 128-column blocks, each accumulating over 4 K folds
+    assert busy[True] - busy[False] == output_blocks * 3 * 512
+    assert cycles[True] > cycles[False]
