@@ -73,8 +73,23 @@ def test_resnet_like_3x3():
 def test_channel_tiles_split_window_into_gemms():
     k = conv_kernel(1, 6, 6, 10, 4, 3, 3, pad=1)
     tog = check_conv(k, {"N": 1, "H": 6, "W": 6, "O": 4, "C": 4, "KH": 1, "KW": 3})
-    gemms = [n for n in tog.nodes.values() if isinstance(n, Compute) and n.unit == "gemm"]
-    assert len(gemms) == 3 and all(gm.dims[2].var == "c" for gm in gemms)  # k shrinks at the C border
+    gemms = [(n, loops) for n, loops in tog.walk() if isinstance(n, Compute) and n.unit == "gemm"]
+    assert len(gemms) == 1 and gemms[0][0].dims[2].var == "c"  # k shrinks at the C border
+    kp = gemms[0][1][-1]  # one GEMM per window position, all accumulating on one array
+    assert (kp.var, kp.kind, kp.trips) == ("kp", "accum", 3)
+
+
+def test_window_positions_are_separate_folds_unless_few_channels():
+    """k = tC per window position (array rows idle with few channels); packed k = KH*KW*C below lanes/8."""
+    from npusim.config import load_config
+    mc = load_config("tpuv3")
+    tiles = {"N": 1, "H": 8, "W": 8, "O": 64, "KH": 3, "KW": 3}
+    for c, packed in ((64, False), (16, False), (8, True), (3, True)):
+        tog = lower(conv_kernel(1, 8, 8, c, 64, 3, 3, pad=1), Mapping({**tiles, "C": c}, ORDER), mc)
+        (gemm, loops), = [(n, lp) for n, lp in tog.walk() if isinstance(n, Compute) and n.unit == "gemm"]
+        assert tog.meta["variant"] == ("multi_tile" if packed else "base")
+        assert gemm.dims[2].size == (9 * c if packed else c)
+        assert (loops[-1].var == "kp") is not packed
 
 
 @settings(max_examples=20, deadline=None)
@@ -104,6 +119,8 @@ def test_spad_declared():
     class M:
         class core:
             spad_bytes = 1 << 20
+            vector_lanes = 128
+            num_systolic_arrays = 1
 
     tog = lower(conv_kernel(1, 8, 8, 4, 4, 3, 3, pad=1),
                 Mapping({"N": 1, "H": 8, "W": 8, "O": 4, "C": 4, "KH": 3, "KW": 3}, ORDER), M)

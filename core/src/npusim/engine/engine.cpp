@@ -416,10 +416,12 @@ void Engine::issue_node(int c, int node) {
     in->a = extent(k, db, w.vals);
     in->b = extent(k, db + 1, w.vals);
     in->c = extent(k, db + 2, w.vals);
-    // An accumulation chain (same output tile over the K loop) stays on one array; a new chain
-    // starts when the K dimension's loop is at its first iteration (or K is not tiled).
-    const int64_t* krow = &k.dims[(size_t)(db + 2) * 4];
-    bool new_chain = krow[2] < 0 || w.vals[krow[2]] == 0;
+    // An accumulation chain (one output tile over its accumulation loops) stays on one array: the
+    // partial sums live in that array's accumulators. A chain starts when every enclosing accum loop
+    // is at its first iteration (a GEMM outside accum loops is a chain of its own).
+    bool new_chain = true;
+    for (int64_t p = k.n(node, NF_PARENT); p >= 0 && new_chain; p = k.n(p, NF_PARENT))
+      if (k.n(p, NF_LOOPKIND) == LK_ACCUM && w.vals[k.n(p, NF_VAR)] != k.n(p, NF_START)) new_chain = false;
     if (new_chain) core.array_of_gemm[node] = core.next_array++ % p_.arrays;
     in->unit = core.array_of_gemm[node];
     if (!zero_gemm) core.n_gemm++;  // a skipped GEMM passes its array queue in order, taking no time

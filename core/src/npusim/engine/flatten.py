@@ -45,7 +45,9 @@ def flatten(tog: Tog, base_addr: dict[str, int], cacheable: set[str] | None) -> 
         elif isinstance(node, (Dma, Compute)):
             r[F["DIM_BEGIN"]], r[F["DIM_COUNT"]] = len(dims) // 4, len(node.dims)
             for d in node.dims:
-                dims += [d.size, d.stride, var_slot[d.var] if d.var else -1, d.bound if d.bound is not None else 0]
+                # The engine's extent is min(size, row[3] - value(var)): an offset part shifts the bound.
+                bound = d.bound - d.offset if d.bound is not None else 0
+                dims += [d.size, d.stride, var_slot[d.var] if d.var else -1, bound]
             r[F["DEP_BEGIN"]], r[F["DEP_COUNT"]] = len(deps), len(node.deps)
             deps += [index[x] for x in node.deps]
             if isinstance(node, Dma):

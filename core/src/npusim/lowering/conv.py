@@ -4,14 +4,21 @@ Layouts: input NHWC (stored padded: (N, H+2p, W+2p, C), the zero border is expli
 PyTorchSim's conv templates), weights HWIO (KH, KW, C/groups, O), output NHWC (N, OH, OW, O).
 Mapping tiles: N (batch), H / W (OUTPUT rows / columns), O (output channels per group), C (input
 channels per group), KH / KW (kernel window; must divide KH / KW so window tiles never straddle the
-kernel border). Each accumulation step is one GEMM with m = tN*tH*tW output pixels, n = tO and
-k = tKH*tKW*tC (implicit im2col); when tC < C/groups the window positions become separate GEMMs
-whose k shrinks exactly at the channel border.
+kernel border). Each accumulation step loads one input window and one weight block, then runs one
+GEMM per kernel position in the window (m = tN*tH*tW output pixels, n = tO, k = tC): the array
+contracts over input channels at a fixed (kh, kw), as TPU convolutions and PyTorchSim's base conv
+template do, so few channels leave array rows idle. With fewer than vector_lanes/8 input channels
+per group and the whole channel range in one tile (PyTorchSim's multi-tile conv condition,
+I_C < vpu_num_lanes // 8) the window positions are packed into k = tKH*tKW*tC instead (im2col in
+the scratchpad). A core's arrays split each output tile (lowering.gemm.split_sizes: along O when it
+spans two array columns, else along the pixels), and every GEMM of a tile stays on its array's
+accumulators for the whole accumulation.
 """
 from __future__ import annotations
 
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
+from npusim.lowering.gemm import split_gemms, split_sizes
 from npusim.tog import Dim, TogBuilder
 
 OUTER = ("N", "H", "W", "O")
@@ -65,6 +72,18 @@ def conv_tiles(kernel: KernelSpec, mapping: Mapping) -> dict[str, int]:
         if ext[name] % t[name]:
             raise MappingError(f"{where}: conv tile {name}={t[name]} must divide {name}={ext[name]}")
     return t
+
+
+def packs_window(kernel: KernelSpec, tiles: dict, machine) -> bool:
+    """True when the few-channel variant packs the kernel window positions into one GEMM's k."""
+    lanes = machine.core.vector_lanes if machine is not None else 128
+    cg = conv_geometry(kernel)["Cg"]
+    return cg < max(1, lanes // 8) and tiles["C"] == cg
+
+
+def conv_split(kernel: KernelSpec, tiles: dict, machine) -> tuple[str, int, int]:
+    """How a core's arrays share one conv output tile (O = the GEMM's N, output pixels = its M)."""
+    return split_sizes(tiles["O"], tiles["N"] * tiles["H"] * tiles["W"], machine)
 
 
 def _input_dims(t, g, ext, C, Wp):
@@ -128,15 +147,20 @@ def lower_conv(kernel: KernelSpec, mapping: Mapping, machine):
     m = Dim(t["N"] * t["H"] * t["W"])  # output pixels of the tile (edge tiles computed padded)
     n_dim = Dim(t["O"], 0, "o", Og)
 
+    packed = packs_window(kernel, t, machine)
+    split = conv_split(kernel, t, machine)
+    b.meta["variant"] = "multi_tile" if packed else "base"
+    b.meta["array_split"] = dict(zip(("dim", "parts", "size"), split))
+
     def accum_body():
         lx = b.load(x, [Dim(t["N"], hx * wx * C, "n", N), *in_dims, Dim(t["C"], 1, "c", Cg)],
                     {**in_off, **gx}, tag="ld")
         lw = b.load(w, [Dim(t["KH"], KW * Cg * O), Dim(t["KW"], Cg * O), Dim(t["C"], O, "c", Cg),
                         Dim(t["O"], 1, "o", Og)], {"kh": KW * Cg * O, "kw": Cg * O, **go}, tag="ld")
-        if t["C"] == Cg:
-            return [b.gemm(m, n_dim, Dim(t["KH"] * t["KW"] * Cg), dt, deps=[lx, lw], name="conv_gemm")]
-        return [b.gemm(m, n_dim, Dim(t["C"], 0, "c", Cg), dt, deps=[lx, lw], name="conv_gemm")
-                for _ in range(t["KH"] * t["KW"])]
+        if packed:
+            return split_gemms(b, m, n_dim, Dim(t["KH"] * t["KW"] * Cg), dt, [lx, lw], "conv_gemm", split)
+        with b.loop("kp", t["KH"] * t["KW"], step=1, kind="accum"):  # one GEMM per window position
+            return split_gemms(b, m, n_dim, Dim(t["C"], 0, "c", Cg), dt, [lx, lw], "conv_gemm", split)
 
     def nest(dims, inner):
         if not dims:

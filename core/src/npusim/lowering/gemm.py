@@ -18,6 +18,45 @@ def check_tiles(kernel: KernelSpec, mapping: Mapping, names) -> dict[str, int]:
     return tiles
 
 
+def split_sizes(n_tile: int, m_tile: int, machine) -> tuple[str, int, int]:
+    """How a core's systolic arrays share one output tile: (split dimension "N"|"M", parts, elements per part).
+
+    The arrays of a core read the same scratchpad, so an output tile is split between them rather than
+    each array getting its own tile: with a weight-stationary split along N each array holds its own
+    column block of B and all of them stream the same A slice, loaded once (TPUv3's two MXUs are fed
+    from one VMEM). N is split in array-column units when the tile spans at least two of them, else M
+    in array-row units; a one-array machine or a tile no bigger than one array is not split.
+    """
+    arrays = machine.core.num_systolic_arrays if machine is not None else 1
+    if arrays > 1:
+        for dim, extent, unit in (("N", n_tile, machine.core.array_cols), ("M", m_tile, machine.core.array_rows)):
+            blocks = -(-extent // unit)
+            if blocks >= 2:
+                size = -(-blocks // min(arrays, blocks)) * unit
+                return dim, -(-extent // size), size
+    return "N", 1, n_tile
+
+
+def array_split(tiles: dict, machine) -> tuple[str, int, int]:
+    """split_sizes for a GEMM/BMM mapping's tiles."""
+    return split_sizes(tiles["N"], tiles["M"], machine)
+
+
+def split_gemms(b: TogBuilder, m: Dim, n: Dim, k: Dim, dtype: str, deps, name: str, split) -> list[int]:
+    """One GEMM per array part of an (m x n) output tile; part j starts j*size into the split dimension
+    (Dim.offset; a dimension without a loop variable is cut into fixed sizes), the last part takes the
+    rest, and parts past a border tile's end are empty and cost nothing."""
+    dim, parts, size = split
+    whole = m if dim == "M" else n
+    out = []
+    for j in range(parts):
+        span = size if j < parts - 1 else whole.size - j * size
+        sd = Dim(span, 0, whole.var, whole.bound, offset=j * size) if whole.var else Dim(span)
+        mdim, ndim = (sd, n) if dim == "M" else (m, sd)
+        out.append(b.gemm(mdim, ndim, k, dtype, deps=deps, name=f"{name}{j}" if parts > 1 else name))
+    return out
+
+
 def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     """C[b,M,N] = A[b,M,K] @ B[b,K,N] (+ epilogue vector ops per output tile)."""
     bmm = kernel.op == "bmm"
@@ -49,17 +88,20 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     w_off = {"b": K * N} if bmm else {}
     c_off = {"b": M * N} if bmm else {}
 
+    split = array_split(t, machine)
+    b.meta["array_split"] = dict(zip(("dim", "parts", "size"), split))
+
     def body():
         with b.loop(order[0].lower(), kernel.dims[order[0]], step=t[order[0]], kind="outer"):
             with b.loop(order[1].lower(), kernel.dims[order[1]], step=t[order[1]], kind="outer"):
                 with b.loop("k", K, step=tk, kind="accum"):
                     la = b.load(a, [Dim(t["M"], K, "m", M), Dim(tk, 1, "k", K)], a_off, tag="ld")
                     lb = b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
-                    g = b.gemm(dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, deps=[la, lb], name="gemm")
-                last = g
+                    gs = split_gemms(b, dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, [la, lb], "gemm", split)
+                last = gs
                 for op in kernel.epilogue:
-                    last = b.vector(op, [dm["M"], dm["N"]], dt, deps=[last], name=f"epilogue_{op}")
-                b.store(c, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="st", deps=[last])
+                    last = [b.vector(op, [dm["M"], dm["N"]], dt, deps=last, name=f"epilogue_{op}")]
+                b.store(c, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="st", deps=last)
 
     if bmm:
         with b.loop("b", nb, step=1, kind="outer"):

@@ -23,12 +23,16 @@ class Dim:
     stride: element stride of this dimension in the tensor (DMA only; 0 for compute dims).
     var: loop variable giving this dimension's start index (None = starts at 0).
     bound: extent of the full tensor along this dimension (needed when var is set).
+    offset: elements past value(var) where this dimension starts (compute dims only: the part of an
+        output tile one systolic array takes); the extent is min(size, bound - value(var) - offset),
+        and a part that starts past the bound is empty.
     """
 
     size: int
     stride: int = 0
     var: str | None = None
     bound: int | None = None
+    offset: int = 0
 
 
 @attrs.frozen

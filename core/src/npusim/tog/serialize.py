@@ -16,7 +16,7 @@ def _node_dict(node) -> dict:
     for f in node.__attrs_attrs__:
         v = getattr(node, f.name)
         if f.name == "dims":
-            v = [[x.size, x.stride, x.var, x.bound] for x in v]
+            v = [[x.size, x.stride, x.var, x.bound] + ([x.offset] if x.offset else []) for x in v]
         elif isinstance(v, tuple):
             v = list(v)
         d[f.name] = v

@@ -45,6 +45,9 @@ def validate(tog: Tog) -> None:
             for d in node.dims:
                 if d.size <= 0:
                     raise TogError(f"{where}: tile dim size must be > 0, got {d.size}")
+                if d.offset < 0 or (d.offset and (isinstance(node, Dma) or d.var is None)):
+                    raise TogError(f"{where}: dim offset {d.offset} invalid (only a compute dim bound to a loop "
+                                   "variable may start offset >= 0 past it; DMA positions come from the node offset)")
                 if d.var is not None:
                     if d.var not in scope:
                         raise TogError(f"{where}: dim variable {d.var!r} is not an enclosing loop variable")

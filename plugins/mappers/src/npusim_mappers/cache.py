@@ -9,7 +9,7 @@ from pathlib import Path
 
 from npusim.kernels import Mapping
 
-CACHE_VERSION = 1  # bump when the cost model or lowering templates change meaning
+CACHE_VERSION = 2  # bump when the cost model or lowering templates change meaning
 
 
 def machine_key(machine, extra: dict | None = None) -> str:

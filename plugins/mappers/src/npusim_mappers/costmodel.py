@@ -10,7 +10,8 @@ import itertools
 import math
 
 from npusim.kernels import KernelSpec
-from npusim.lowering.conv import conv_geometry, window
+from npusim.lowering.conv import conv_geometry, conv_split, packs_window, window
+from npusim.lowering.gemm import array_split
 from npusim.lowering.vector import split_ops
 from npusim.tog.ops import VEC_OPS
 
@@ -153,8 +154,16 @@ class CostModel:
         nb = d.get("B", 1) if kernel.op == "bmm" else 1
         sm, sn, sk = splits(M, t["M"]), splits(N, t["N"]), splits(K, t["K"])
         nM, nN = sum(c for _, c in sm), sum(c for _, c in sn)
-        compute = nb * sum(cm * cn * ck * self.gemm_occ(m, n, k, eb)
-                           for (m, cm), (n, cn), (k, ck) in itertools.product(sm, sn, sk))
+        # The lowering splits each output tile over the core's arrays (array_split): a tile costs its
+        # biggest part, and tiles that leave arrays free run side by side on them.
+        dim, parts, size = array_split(t, self.machine)
+        par = max(1, self.arrays // parts)
+
+        def part(m, n):
+            return (min(m, size), n) if dim == "M" else (m, min(n, size))
+
+        compute = nb * sum(cm * cn * ck * self.gemm_occ(*part(m, n), k, eb)
+                           for (m, cm), (n, cn), (k, ck) in itertools.product(sm, sn, sk)) / par
         vec = nb * self._epilogue(kernel, [(m * n, cm * cn) for (m, cm), (n, cn) in itertools.product(sm, sn)], eb)
         dma = nb * eb * (M * K * nN + K * N * nM + M * N)
         first = eb * (t["M"] * t["K"] + t["K"] * t["N"])
@@ -171,16 +180,19 @@ class CostModel:
         nO = sum(c for _, c in so)
         nKH, nKW = KH // t["KH"], KW // t["KW"]
         m = t["N"] * t["H"] * t["W"]
-        if t["C"] == Cg:
-            per_o = [(o, co, nKH * nKW * self.gemm_occ(m, o, t["KH"] * t["KW"] * Cg, eb)) for o, co in so]
+        # Lowering (conv.py): per accumulation step one GEMM per window position with k = tC, or the
+        # positions packed into k (few-channel variant); each output tile split over the arrays.
+        dim, parts, size = conv_split(kernel, t, self.machine)
+        mp = min(m, size) if dim == "M" else m
+        steps = nKH * nKW
+        if packs_window(kernel, t, self.machine):
+            per_o = [(o, co, steps * self.gemm_occ(mp, min(o, size) if dim == "N" else o,
+                                                   t["KH"] * t["KW"] * Cg, eb)) for o, co in so]
         else:
-            per_o = [(o, co, nKH * nKW * t["KH"] * t["KW"] * sum(cc * self.gemm_occ(m, o, c, eb) for c, cc in sc))
-                     for o, co in so]
+            per_o = [(o, co, steps * t["KH"] * t["KW"] * sum(
+                cc * self.gemm_occ(mp, min(o, size) if dim == "N" else o, c, eb) for c, cc in sc)) for o, co in so]
         outer_sp = G * nN * nH * nW
-        # Engine: a GEMM whose k is not bound to a loop (tC == C/groups) starts a new chain each step and
-        # the window GEMMs of a channel-tiled step start chains at c == 0, so they alternate arrays.
-        chains = nKH * nKW * (1 if t["C"] == Cg else t["KH"] * t["KW"])
-        par = max(1, min(self.arrays, chains))
+        par = max(1, self.arrays // parts)
         compute = outer_sp * sum(co * occ for _, co, occ in per_o) / par
         vec = outer_sp * self._epilogue(kernel, [(m * o, co) for o, co in so], eb)
         if s == 1:

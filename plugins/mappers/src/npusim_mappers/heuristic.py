@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 from npusim.kernels import KernelSpec, Mapping
+from npusim.lowering.conv import conv_split
+from npusim.lowering.gemm import array_split
 
 from npusim_mappers import geometry as geo
 from npusim_mappers.config import MapperConfig
@@ -27,6 +29,15 @@ def vector_lane_split(kernel: KernelSpec, tiles: dict, machine) -> tuple[str, in
     vreg = max(1, core.vlen_bits // (8 * geo.dtype_bytes(kernel)))
     stride = max(1, min(vreg, tiles[axis] // core.vector_lanes))
     return axis, stride
+
+
+def _parts(kernel: KernelSpec, tiles: dict, machine) -> int:
+    """Systolic arrays one output tile is split over by the lowering (1 for vector kernels)."""
+    if kernel.op in ("gemm", "bmm"):
+        return array_split(tiles, machine)[1]
+    if kernel.op == "conv":
+        return conv_split(kernel, tiles, machine)[1]
+    return 1
 
 
 class HeuristicMapper(OneShot):
@@ -52,8 +63,9 @@ class HeuristicMapper(OneShot):
         db = self.config.double_buffer
         m = self.machine
         cores = m.core.num_cores
-        # Each accumulation chain (one output tile) runs on one systolic array, so GEMM/conv kernels need
-        # an output tile for every array of every core to keep them all busy (TPUv3: 2 MXUs per core).
+        # Each accumulation chain runs on one systolic array, so GEMM/conv kernels need a chain for every
+        # array of every core to keep them all busy (TPUv3: 2 MXUs per core); the lowering splits an output
+        # tile between a core's arrays (array_split / conv_split), each part being one chain.
         units = cores * (m.core.num_systolic_arrays if kernel.op in ("gemm", "bmm", "conv") else 1)
         best = None
         best_key = None
@@ -68,7 +80,8 @@ class HeuristicMapper(OneShot):
             key = self._score(kernel, tiles, total)
             if relaxed_key is None or key > relaxed_key:
                 relaxed, relaxed_key = tiles, key
-            if _n_outer(kernel, tiles) < min(units, _n_outer(kernel, {d: 1 for d in ext})):
+            chains = _n_outer(kernel, tiles) * _parts(kernel, tiles, m)
+            if chains < min(units, _n_outer(kernel, {d: 1 for d in ext})):
                 continue  # PyTorchSim min_tile: at least one output tile per core (here: per systolic array)
             f = geo.align_factors(kernel, m)
             if kernel.op == "conv" and tiles["C"] > f["C"]:

@@ -97,6 +97,7 @@ def _values(lp: Loop) -> range:
 
 def check_tog_coverage(tog: Tog) -> None:
     """Raise MappingError unless every store partitions its tensor and every accum index is used once."""
+    parts: dict[str, set] = {}  # loop var -> (offset, size) of the GEMM parts bound to it
     for node, loops in tog.walk():
         scope = {lp.var: lp for lp in loops}
         where = f"{tog.name}: node {node.id}"
@@ -106,18 +107,27 @@ def check_tog_coverage(tog: Tog) -> None:
             for d in node.dims:
                 if d.var is not None:
                     lp = scope[d.var]
-                    if lp.start != 0 or lp.step != d.size or lp.end != d.bound:
+                    whole = d.offset == 0 and d.size == lp.step
+                    if lp.start != 0 or lp.end != d.bound or not (whole or node.unit == "gemm"):
                         raise MappingError(f"{where}: compute dim bound to {d.var!r} (size {d.size}, bound {d.bound}) "
                                            f"does not tile loop {lp.start}..{lp.end} step {lp.step} exactly")
+                    if node.unit == "gemm":
+                        parts.setdefault(f"{d.var}:{lp.step}", set()).add((d.offset, d.size))
+    for key, spans in parts.items():  # the array parts of an output tile partition its loop step
+        step, at = int(key.split(":")[1]), 0
+        for off, size in sorted(spans):
+            if off != at:
+                raise MappingError(f"{tog.name}: GEMM parts along {key.split(':')[0]!r} {sorted(spans)} do not "
+                                   f"partition the tile of {step}")
+            at = off + size
+        if at != step:
+            raise MappingError(f"{tog.name}: GEMM parts along {key.split(':')[0]!r} {sorted(spans)} do not "
+                               f"partition the tile of {step}")
     for node, loops in tog.walk():
         if isinstance(node, Loop) and node.kind == "accum":
-            used = False
-            for inner, _ in tog.walk(node.body):
-                if isinstance(inner, Dma) and inner.direction == "load" and (
-                        node.var in inner.offset or any(d.var == node.var for d in inner.dims)):
-                    used = True
-                    break
-            if not used and node.trips > 1:
+            loads = [x for x, _ in tog.walk(node.body) if isinstance(x, Dma) and x.direction == "load"]
+            used = any(node.var in x.offset or any(d.var == node.var for d in x.dims) for x in loads)
+            if loads and not used and node.trips > 1:  # a load-free accum loop repeats compute on loaded tiles
                 raise MappingError(f"{tog.name}: accum loop {node.var!r} reloads the same tiles {node.trips} times")
 
 
