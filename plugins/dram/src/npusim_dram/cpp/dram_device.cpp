@@ -15,6 +15,12 @@ inline void upd(int64_t& slot, int64_t v) { if (v > slot) slot = v; }
 inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits) - 1); a >>= bits; return v; }
 // Scheduler priority as one key, lower first: refresh work (hit = 2), then row hits (1), then the rest (0),
 // each oldest first (seq; refresh candidates carry seq -1).
+// Field-by-field request copy: the caller builds requests with scalar stores, and a block copy (16-byte
+// moves) right after them stalls on store-to-load forwarding.
+inline void copy_request(MemRequest& d, const MemRequest& s) {
+  d.id = s.id; d.addr = s.addr; d.bytes = s.bytes; d.is_write = s.is_write; d.src = s.src; d.channel = s.channel;
+  d.tenant = s.tenant; d.flags = s.flags; d.issue = s.issue; d.owner = s.owner;
+}
 inline int64_t prio(int hit, int64_t seq) { return ((int64_t)(2 - hit) << 56) + seq + 1; }
 }  // namespace
 
@@ -126,29 +132,28 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   int64_t p;
   if (!free_parents_.empty()) { p = free_parents_.back(); free_parents_.pop_back(); }
   else { p = (int64_t)parents_.size(); parents_.emplace_back(); }
-  parents_[p].req = req;
+  copy_request(parents_[p].req, req);
   parents_[p].req.issue = now;
   parents_[p].remaining = nacc;
   parents_[p].done = 0;
   for (int64_t i = 0; i < nacc; ++i) {
     const Fields f = decode_fields((first + i) << rb_bits_);
-    Access x;
-    x.parent = p; x.seq = seq_++; x.arrive = A;
-    x.unit = (int32_t)((f.pc << rank_bits_) | f.rank);
-    x.bg = (int32_t)f.bg;
-    x.bank = (int32_t)((x.unit << unit_bits_) | (f.bg << bank_shift_) | f.bank);
+    const int32_t bank = (int32_t)((((f.pc << rank_bits_) | f.rank) << unit_bits_) | (f.bg << bank_shift_) | f.bank);
+    int32_t id;
+    if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); }
+    else { id = (int32_t)ch.acc.size(); ch.acc.emplace_back(); }
+    Access& x = ch.acc[id];  // filled in place (no stack copy: see append_entry)
+    x.seq = seq_++;
+    x.parent = (int32_t)p;
     x.row = (int32_t)f.row;
     x.is_write = req.is_write ? 1 : 0;
     x.kind = 0;
-    int32_t id;
-    if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); ch.acc[id] = x; }
-    else { id = (int32_t)ch.acc.size(); ch.acc.push_back(x); }
-    Bank& bk = ch.banks[x.bank];
+    Bank& bk = ch.banks[bank];
     (x.is_write ? bk.wq : bk.rq).push_back(id);
     if (!incremental_cand_ || !bk.cand_valid) bk.cand_valid = 0;
     else if (bk.cand_mode == x.is_write) append_cand(ch, bk, id);  // else: the other queue's candidate stands
-    touch(ch, x.bank);
-    if (!bk.active) { bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(x.bank); }
+    touch(ch, bank);
+    if (!bk.active) { bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank); }
   }
   queued += nacc;
   if (rerun) {  // decided once for all arrivals of that cycle, at the start of the next run_channel
@@ -200,7 +205,9 @@ void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
       std::vector<Done>& f = ch.fin[w];
       size_t& h = ch.fin_head[w];
       while (h < f.size() && f[h].time <= until) {
-        done.push_back(MemCompletion{parents_[f[h].parent].req, f[h].time});
+        done.emplace_back();
+        copy_request(done.back().req, parents_[f[h].parent].req);
+        done.back().time = f[h].time;
         free_parents_.push_back(f[h].parent);
         ++h;
       }
@@ -270,7 +277,7 @@ void DramDevice::touch(Chan& ch, int32_t b) {
 }
 
 void DramDevice::heap_push(Chan& ch, int64_t when, int32_t b) {
-  ch.heap.push(HeapEnt{when, b, ch.banks[b].ver});
+  ch.heap.push(when, b, ch.banks[b].ver);
 }
 
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
@@ -317,9 +324,8 @@ void DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
 }
 
-bool DramDevice::bank_cand(Chan& ch, int32_t b, int wm) {
+bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
-  if (bk.cand_valid && bk.cand_mode == wm) return bk.cand_acc >= 0;
   bk.cand_valid = 1;
   bk.cand_mode = wm;
   bk.cand_acc = -1;
@@ -422,35 +428,47 @@ int64_t DramDevice::decide(int c, int64_t T) {
       if (bk.active && bank_cand(ch, b, wm)) {
         const int64_t when = earliest(ch, bk.cand_cmd, b);
         // already legal: it would leave the heap again just below, so it joins the ready list directly
-        if (when <= T) ch.ready.push_back(HeapEnt{when, b, bk.ver});
+        if (when <= T) append_entry(ch.ready, when, b, bk.ver);
         else heap_push(ch, when, b);
       }
     }
     ch.touched.clear();
-    ch.heap.pop_until(T, [&](const HeapEnt& e) { if (e.ver == ch.banks[e.bank].ver) ch.ready.push_back(e); });
+    ch.heap.pop_until(T, [&](int64_t w, int32_t b, int32_t ver) {
+      if (ver == ch.banks[b].ver) append_entry(ch.ready, w, b, ver);
+    });
     const bool due = spec_.refresh != 2 && T >= ch.ref_min;  // some unit has a refresh pending
     int32_t bb[2] = {-1, -1};  // best ready bank per bus
     size_t keep = 0;
-    for (size_t i = 0; i < ch.ready.size(); ++i) {
-      const HeapEnt e = ch.ready[i];
-      const Bank& bk = ch.banks[e.bank];
-      if (e.ver != bk.ver) continue;  // touched since: a fresh entry exists
-      if (due && unit_blocked(ch, bk.unit, e.bank, T)) { ch.ready[keep++] = e; next = std::min(next, T + 1); continue; }
-      const int64_t when = earliest(ch, bk.cand_cmd, e.bank);
+    HeapEnt* const rd = ch.ready.data();
+    const size_t nready = ch.ready.size();
+    const Bank* const banks = ch.banks.data();
+    // entries are copied field by field (see append_entry)
+    auto keep_entry = [&](size_t i) {
+      if (keep != i) { rd[keep].when = rd[i].when; rd[keep].bank = rd[i].bank; rd[keep].ver = rd[i].ver; }
+      ++keep;
+    };
+    for (size_t i = 0; i < nready; ++i) {
+      const int32_t eb = rd[i].bank;
+      const Bank& bk = banks[eb];
+      if (rd[i].ver != bk.ver) continue;  // touched since: a fresh entry exists
+      if (due && unit_blocked(ch, bk.unit, eb, T)) { keep_entry(i); next = std::min(next, T + 1); continue; }
+      const int64_t when = earliest(ch, bk.cand_cmd, eb);
       if (when > T) {
         // legal within a few cycles (bus / tCCD / tRRD spacing): stay in the ready list, saving heap traffic
-        if (when - T <= kNearCycles) { ch.ready[keep++] = e; next = std::min(next, when); }
-        else heap_push(ch, when, e.bank);
+        if (when - T <= kNearCycles) { keep_entry(i); next = std::min(next, when); }
+        else heap_push(ch, when, eb);
         continue;
       }
-      ch.ready[keep++] = e;
-      if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = e.bank; }
+      keep_entry(i);
+      if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = eb; }
     }
     ch.ready.resize(keep);
     for (int sl = 0; sl < 2; ++sl) {
       if (bb[sl] < 0 || best_key[sl] != ch.banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
       const Bank& bk = ch.banks[bb[sl]];
-      best[sl] = Cand{T, bk.cand_cmd, bb[sl], bk.cand_acc, bk.cand_hit, bk.cand_seq};
+      best[sl].cmd = bk.cand_cmd;
+      best[sl].bank = bb[sl];
+      best[sl].acc = bk.cand_acc;
     }
     if (!ch.heap.empty()) next = std::min(next, ch.heap.min_when());
   }
@@ -458,8 +476,8 @@ int64_t DramDevice::decide(int c, int64_t T) {
   if (!have0 && !have1) return std::max(next, T + 1);
   // A row command and a column command chosen together always target different banks (one candidate per
   // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
-  if (have0) issue(c, T, best[0]);
-  if (have1) issue(c, T, best[1]);
+  if (have0) issue(c, T, best[0].cmd, best[0].bank, best[0].acc);
+  if (have1) issue(c, T, best[1].cmd, best[1].bank, best[1].acc);
   return T + 1;
 }
 
@@ -474,24 +492,24 @@ int64_t DramDevice::redecide(int c, int64_t T) {
   const int wm = ch.write_mode;
   int32_t bb[2] = {-1, -1};
   int64_t best_key[2] = {INT64_MAX, INT64_MAX};
+  const bool due = spec_.refresh != 2 && T >= ch.ref_min;  // some unit has a refresh pending
   for (int32_t b : ch.touched) {
     Bank& bk = ch.banks[b];
-    if (!bk.active || unit_blocked(ch, bk.unit, b, T) || !bank_cand(ch, b, wm)) continue;
+    if (!bk.active || (due && unit_blocked(ch, bk.unit, b, T)) || !bank_cand(ch, b, wm)) continue;
     if (earliest(ch, bk.cand_cmd, b) > T) continue;
     if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = b; }
   }
   for (int sl = 0; sl < 2; ++sl) {
     if (bb[sl] < 0) continue;
     const Bank& bk = ch.banks[bb[sl]];
-    issue(c, T, Cand{T, bk.cand_cmd, bb[sl], bk.cand_acc, bk.cand_hit, bk.cand_seq});
+    issue(c, T, bk.cand_cmd, bb[sl], bk.cand_acc);
   }
   return T + 1;  // the touched banks enter the readiness heap at the next full decision
 }
 
-void DramDevice::issue(int c, int64_t T, const Cand& k) {
+void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const int32_t acc) {
   Chan& ch = ch_[c];
   const DramSpec& s = spec_;
-  const int32_t b = k.bank;
   Bank& bk = ch.banks[b];
   const int u = bk.unit;
   Group& g = ch.groups[bk.group];
@@ -500,22 +518,22 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   touch(ch, b);
   if (s.log_commands) {
     const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
-    int64_t row = k.cmd == kACT ? ch.acc[k.acc].row : bk.open_row;
-    log_.insert(log_.end(), {T, (int64_t)k.cmd, (int64_t)c, pc, rank, bgi, bi, row});
+    int64_t row = cmd == kACT ? ch.acc[acc].row : bk.open_row;
+    log_.insert(log_.end(), {T, (int64_t)cmd, (int64_t)c, pc, rank, bgi, bi, row});
   }
-  const bool row_cmd = k.cmd == kACT || k.cmd == kPRE || k.cmd == kREFab || k.cmd == kREFpb;
+  const bool row_cmd = cmd == kACT || cmd == kPRE || cmd == kREFab || cmd == kREFpb;
   if (row_cmd || !s.split_cmd_bus) ch.next_row = T + 1;
   if (!row_cmd || !s.split_cmd_bus) ch.next_col = T + 1;
-  switch (k.cmd) {
+  switch (cmd) {
     case kACT: {
-      bk.open_row = ch.acc[k.acc].row;
+      bk.open_row = ch.acc[acc].row;
       un.open_banks++;
       upd(bk.next_act, T + s.nRC); upd(bk.next_pre, T + s.nRAS);
       upd(bk.next_rd, T + s.nRCDRD); upd(bk.next_wr, T + s.nRCDWR); upd(bk.next_refpb, T + s.nRC);
       upd(g.next_act, T + s.nRRDL);
       upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC); upd(un.next_refpb, T + s.nRRDS);
       un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
-      if (ch.acc[k.acc].kind == 0) ch.acc[k.acc].kind = 1;
+      if (ch.acc[acc].kind == 0) ch.acc[acc].kind = 1;
       ch.st.acts++;
       return;
     }
@@ -523,7 +541,7 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
       bk.open_row = -1;
       un.open_banks--;
       upd(bk.next_act, T + s.nRP); upd(bk.next_refpb, T + s.nRP); upd(un.next_refab, T + s.nRP);
-      if (k.acc >= 0) ch.acc[k.acc].kind = 2;
+      if (acc >= 0) ch.acc[acc].kind = 2;
       ch.st.pres++;
       return;
     }
@@ -545,8 +563,8 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
     }
     default: break;
   }
-  // Column command: RD / WR / RDA / WRA for access k.acc.
-  const bool wr = k.cmd == kWR || k.cmd == kWRA;
+  // Column command: RD / WR / RDA / WRA for access acc.
+  const bool wr = cmd == kWR || cmd == kWRA;
   const int64_t rtw = rtw_, burst = burst_;
   if (!wr) {
     upd(bk.next_pre, T + s.nRTP);
@@ -571,16 +589,16 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
     }
     ch.st.wr_cmds++;
   }
-  if (k.cmd == kRDA || k.cmd == kWRA) {
+  if (cmd == kRDA || cmd == kWRA) {
     const int64_t close = wr ? T + s.nCWL + s.nBL + s.nWR : T + s.nRTP;
     bk.open_row = -1;
     un.open_banks--;
     upd(bk.next_act, close + s.nRP); upd(bk.next_refpb, close + s.nRP); upd(un.next_refab, close + s.nRP);
   }
-  Access& x = ch.acc[k.acc];
+  Access& x = ch.acc[acc];
   (x.kind == 0 ? ch.st.hits : x.kind == 1 ? ch.st.misses : ch.st.conflicts)++;
   std::vector<int32_t>& q = wr ? bk.wq : bk.rq;
-  q.erase(std::find(q.begin(), q.end(), k.acc));
+  q.erase(std::find(q.begin(), q.end(), acc));
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
     const int32_t moved = ch.active.back();  // swap-remove
@@ -593,13 +611,16 @@ void DramDevice::issue(int c, int64_t T, const Cand& k) {
   Parent& p = parents_[x.parent];
   p.done = std::max(p.done, t_done);
   if (--p.remaining == 0) {
-    ch.fin[wr ? 1 : 0].push_back(Done{p.done, x.parent});
+    std::vector<Done>& fin = ch.fin[wr ? 1 : 0];
+    fin.emplace_back();  // filled in place (see append_entry)
+    fin.back().time = p.done;
+    fin.back().parent = x.parent;
     ch.st.bytes += p.req.bytes;
     if (p.req.is_write) ch.st.writes++;
     else { ch.st.reads++; ch.st.read_lat += (double)(p.done - p.req.issue); }
     if (p.done > last_done_) last_done_ = p.done;
   }
-  ch.free_acc.push_back(k.acc);
+  ch.free_acc.push_back(acc);
 }
 
 std::string DramDevice::stats_json() {

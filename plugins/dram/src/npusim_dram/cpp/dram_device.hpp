@@ -35,8 +35,9 @@ class DramDevice : public MemoryDevice {
 
  private:
   struct Access {
-    int64_t parent, seq, arrive;
-    int32_t unit, bg, bank, row, is_write, kind;  // kind: 0 untouched, 1 needed ACT (miss), 2 needed PRE
+    int64_t seq;     // arrival order (FCFS age)
+    int32_t parent;  // index in parents_
+    int32_t row, is_write, kind;  // kind: 0 untouched, 1 needed ACT (miss), 2 needed PRE (conflict)
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   using HeapEnt = PendingEntry;
@@ -100,8 +101,14 @@ class DramDevice : public MemoryDevice {
   void run_channel(int c, int64_t until_cycle);
   int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
   int64_t redecide(int c, int64_t T);  // cycle T again after late arrivals: only their banks can add commands
-  void issue(int c, int64_t T, const Cand& k);
-  bool bank_cand(Chan& ch, int32_t b, int write_mode);  // refresh the cached candidate; false if none
+  void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
+  // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
+  bool bank_cand(Chan& ch, int32_t b, int write_mode) {
+    const Bank& bk = ch.banks[b];
+    if (bk.cand_valid && bk.cand_mode == write_mode) return bk.cand_acc >= 0;
+    return compute_cand(ch, b, write_mode);
+  }
+  bool compute_cand(Chan& ch, int32_t b, int write_mode);
   void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;

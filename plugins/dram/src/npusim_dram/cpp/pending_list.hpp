@@ -13,23 +13,39 @@ struct PendingEntry {
   int32_t bank, ver;
 };
 
+// Append an entry field by field: building it on the stack and copying it as one 16-byte move stalls on
+// store-to-load forwarding, which costs more than the rest of a push.
+inline void append_entry(std::vector<PendingEntry>& v, int64_t when, int32_t bank, int32_t ver) {
+  v.emplace_back();
+  PendingEntry& e = v.back();
+  e.when = when;
+  e.bank = bank;
+  e.ver = ver;
+}
+
 class PendingList {
  public:
   static constexpr int64_t kNone = INT64_MAX / 4;
   bool empty() const { return v_.empty(); }
   // Add an entry.
-  void push(const PendingEntry& e) { v_.push_back(e); if (e.when < min_) min_ = e.when; }
-  // Remove every entry with when <= T and pass it to visit(entry), in no particular order.
+  void push(int64_t when, int32_t bank, int32_t ver) {
+    append_entry(v_, when, bank, ver);
+    if (when < min_) min_ = when;
+  }
+  // Remove every entry with when <= T and pass it to visit(when, bank, ver), in no particular order.
   template <class Visit>
   void pop_until(int64_t T, Visit&& visit) {
     if (min_ > T) return;
     int64_t m = kNone;
     size_t keep = 0;
-    for (size_t i = 0; i < v_.size(); ++i) {
-      const PendingEntry e = v_[i];
-      if (e.when <= T) { visit(e); continue; }
-      v_[keep++] = e;
-      if (e.when < m) m = e.when;
+    PendingEntry* const d = v_.data();
+    const size_t n = v_.size();
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t w = d[i].when;
+      if (w <= T) { visit(w, d[i].bank, d[i].ver); continue; }
+      if (keep != i) { d[keep].when = w; d[keep].bank = d[i].bank; d[keep].ver = d[i].ver; }
+      ++keep;
+      if (w < m) m = w;
     }
     v_.resize(keep);
     min_ = m;
