@@ -60,6 +60,10 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.ref_min = ch.units[0].ref_due;
     ch.next_decision = s.refresh == 2 ? kFar : ch.units[0].ref_due;
   }
+  run_at_.assign(s.channels, kFar);
+  dec_at_.assign(s.channels, kNever);
+  fin_at_.assign(s.channels, kNever);
+  for (int c = 0; c < (int)s.channels; ++c) sync(c);
 }
 
 std::vector<int64_t> DramDevice::decode(int64_t local) const {
@@ -162,10 +166,22 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   } else {
     ch.next_decision = std::min(ch.next_decision, A);
   }
+  sync(req.channel);
   return true;
 }
 
+void DramDevice::sync(int c) {
+  const Chan& ch = ch_[c];
+  run_at_[c] = ch.rerun >= 0 ? std::min(ch.rerun, ch.next_decision) : ch.next_decision;
+  dec_at_[c] = (ch.nread + ch.nwrite > 0 && ch.next_decision < kFar) ? ch.next_decision * spec_.tck_ps : kNever;
+}
+
 void DramDevice::run_channel(int c, int64_t until_cycle) {
+  run_channel_body(c, until_cycle);
+  sync(c);
+}
+
+void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
   if (ch.rerun >= 0 && ch.rerun <= until_cycle) {
     const int64_t r = ch.rerun;
@@ -199,8 +215,11 @@ void DramDevice::run_channel(int c, int64_t until_cycle) {
 
 void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
   const int64_t U = until / spec_.tck_ps;
-  for (int c = 0; c < (int)ch_.size(); ++c) run_if_due(c, U);
-  for (auto& ch : ch_) {
+  const int nch = (int)ch_.size();
+  for (int c = 0; c < nch; ++c) run_if_due(c, U);
+  for (int c = 0; c < nch; ++c) {
+    if (fin_at_[c] > until) continue;
+    Chan& ch = ch_[c];
     for (int w = 0; w < 2; ++w) {
       std::vector<Done>& f = ch.fin[w];
       size_t& h = ch.fin_head[w];
@@ -213,17 +232,17 @@ void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
       }
       if (h == f.size()) { f.clear(); h = 0; }
     }
+    fin_at_[c] = kNever;
+    for (int w = 0; w < 2; ++w)
+      if (ch.fin_head[w] < ch.fin[w].size()) fin_at_[c] = std::min<Tick>(fin_at_[c], ch.fin[w][ch.fin_head[w]].time);
   }
   if (until > last_) { last_ = until; last_cycle_ = last_ / spec_.tck_ps; }
 }
 
 Tick DramDevice::next_event() {
   Tick t = kNever;
-  for (auto& ch : ch_) {
-    for (int w = 0; w < 2; ++w)
-      if (ch.fin_head[w] < ch.fin[w].size()) t = std::min<Tick>(t, ch.fin[w][ch.fin_head[w]].time);
-    if (ch.nread + ch.nwrite > 0 && ch.next_decision < kFar) t = std::min<Tick>(t, ch.next_decision * spec_.tck_ps);
-  }
+  const int nch = (int)ch_.size();
+  for (int c = 0; c < nch; ++c) t = std::min(t, std::min(fin_at_[c], dec_at_[c]));
   return t;
 }
 
@@ -615,6 +634,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     fin.emplace_back();  // filled in place (see append_entry)
     fin.back().time = p.done;
     fin.back().parent = x.parent;
+    if (p.done < fin_at_[c]) fin_at_[c] = p.done;
     ch.st.bytes += p.req.bytes;
     if (p.req.is_write) ch.st.writes++;
     else { ch.st.reads++; ch.st.read_lat += (double)(p.done - p.req.issue); }

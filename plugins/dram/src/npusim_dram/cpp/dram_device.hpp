@@ -115,9 +115,10 @@ class DramDevice : public MemoryDevice {
   void update_ref_min(Chan& ch);
   // run_channel only when the channel has work up to until_cycle (a rerun or a decision due)
   void run_if_due(int c, int64_t until_cycle) {
-    const Chan& ch = ch_[c];
-    if ((ch.rerun >= 0 && ch.rerun <= until_cycle) || ch.next_decision <= until_cycle) run_channel(c, until_cycle);
+    if (run_at_[c] <= until_cycle) run_channel(c, until_cycle);
   }
+  void run_channel_body(int c, int64_t until_cycle);
+  void sync(int c);  // refresh run_at_ / dec_at_ of channel c after its state changed
   void update_mode(Chan& ch);
   bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   void touch(Chan& ch, int32_t b);
@@ -135,6 +136,10 @@ class DramDevice : public MemoryDevice {
   std::vector<int32_t> ready_;
   int64_t seq_ = 0;
   Tick last_ = -1, last_done_ = 0;
+  // Per-channel summaries, contiguous so advance() and next_event() skip idle channels cheaply:
+  std::vector<int64_t> run_at_;  // first cycle run_channel has work (min of rerun and next_decision)
+  std::vector<Tick> dec_at_;     // next decision time while accesses are queued, else kNever
+  std::vector<Tick> fin_at_;     // earliest queued completion, else kNever
   int64_t last_cycle_ = -1;             // last_ / tck_ps (-1 before the first advance)
   Tick memo_now_ = -1;                  // try_send: last `now` seen and its first visible cycle
   int64_t memo_cycle_ = 0;
