@@ -95,3 +95,16 @@ def test_disk_cache(tmp_path, small):
     other = machine("small-8x8", **{"core.spad_kib_per_lane": 8})
     make("autotune", other, cache_dir=str(tmp_path), topk=2).best(kernel, simulate)
     assert len(calls) > n  # a different machine is a different cache entry
+
+
+def test_resident_candidates_ranked_by_reread_bytes(tpuv3):
+    """With one K tile, the space has A- and B-resident variants; the cost model charges a resident
+    panel once, so it ranks below re-reading it on a memory-bound shape."""
+    kernel = KernelSpec("gemm", {"M": 512, "N": 4096, "K": 1024})
+    tuner = make("autotune", tpuv3)
+    cands = [m for m in tuner.candidates(kernel) if m.tiles == {"M": 512, "N": 1024, "K": 1024}]
+    by_res = {m.resident: m for m in cands}
+    assert set(by_res) == {"", "A", "B"} and by_res["A"].order == ("M", "N", "K") and by_res["B"].order[:2] == ("N", "M")
+    for m in cands:
+        check_mapping(kernel, m, tpuv3)  # every candidate lowers and its footprint agrees
+    assert tuner.cost(kernel, by_res["A"]) < tuner.cost(kernel, by_res[""])

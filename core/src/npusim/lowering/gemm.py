@@ -57,6 +57,23 @@ def split_gemms(b: TogBuilder, m: Dim, n: Dim, k: Dim, dtype: str, deps, name: s
     return out
 
 
+def check_resident(kernel: KernelSpec, mapping: Mapping, tiles: dict, order) -> str:
+    """The validated resident operand: "" or "C" (the output tile stays while K accumulates, always the
+    case), "A" (the M x K panel stays while the N tiles of its row go past) or "B" (the K x N panel
+    stays across the M tiles); A and B need TILE_K = K and their own dimension as the outer loop."""
+    res = mapping.resident
+    where = f"kernel {kernel.name or kernel.op}"
+    if res not in ("", "A", "B", "C"):
+        raise MappingError(f"{where}: resident {res!r} is not one of '', 'A', 'B', 'C'")
+    if res in ("A", "B"):
+        if tiles["K"] != kernel.dims["K"]:
+            raise MappingError(f"{where}: resident {res} needs TILE_K = K = {kernel.dims['K']} (got {tiles['K']})")
+        want = ["M", "N"] if res == "A" else ["N", "M"]
+        if list(order) != want:
+            raise MappingError(f"{where}: resident {res} needs loop order {''.join(want)}K (got {''.join(order)}K)")
+    return "" if res == "C" else res
+
+
 def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     """C[b,M,N] = A[b,M,K] @ B[b,K,N] (+ epilogue vector ops per output tile)."""
     bmm = kernel.op == "bmm"
@@ -91,17 +108,37 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     split = array_split(t, machine)
     b.meta["array_split"] = dict(zip(("dim", "parts", "size"), split))
 
+    resident = check_resident(kernel, mapping, t, order)
+    b.meta["resident"] = resident
+
+    def panel_load():
+        """The resident operand's whole K panel, loaded once per tile of its own outer dimension."""
+        if resident == "A":
+            return b.load(a, [Dim(t["M"], K, "m", M), Dim(K, 1)], a_off, tag="ld")
+        return b.load(w, [Dim(K, N), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
+
+    def tile(panel):
+        with b.loop("k", K, step=tk, kind="accum"):
+            la = panel if resident == "A" else b.load(a, [Dim(t["M"], K, "m", M), Dim(tk, 1, "k", K)], a_off, tag="ld")
+            lb = panel if resident == "B" else b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
+            gs = split_gemms(b, dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, [la, lb], "gemm", split)
+        last = gs
+        for op in kernel.epilogue:
+            last = [b.vector(op, [dm["M"], dm["N"]], dt, deps=last, name=f"epilogue_{op}")]
+        b.store(c, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="st", deps=last)
+
     def body():
-        with b.loop(order[0].lower(), kernel.dims[order[0]], step=t[order[0]], kind="outer"):
-            with b.loop(order[1].lower(), kernel.dims[order[1]], step=t[order[1]], kind="outer"):
-                with b.loop("k", K, step=tk, kind="accum"):
-                    la = b.load(a, [Dim(t["M"], K, "m", M), Dim(tk, 1, "k", K)], a_off, tag="ld")
-                    lb = b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
-                    gs = split_gemms(b, dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, [la, lb], "gemm", split)
-                last = gs
-                for op in kernel.epilogue:
-                    last = [b.vector(op, [dm["M"], dm["N"]], dt, deps=last, name=f"epilogue_{op}")]
-                b.store(c, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="st", deps=last)
+        first, second = order[0], order[1]
+        with b.loop(first.lower(), kernel.dims[first], step=t[first], kind="outer"):
+            if resident in ("A", "B"):
+                # The panel stays in the scratchpad while the other dimension's tiles stream past it, so
+                # those iterations run on the core that holds it (a sequential loop, not spread over cores).
+                panel = panel_load()
+                with b.loop(second.lower(), kernel.dims[second], step=t[second], kind="inner"):
+                    tile(panel)
+            else:
+                with b.loop(second.lower(), kernel.dims[second], step=t[second], kind="outer"):
+                    tile(None)
 
     if bmm:
         with b.loop("b", nb, step=1, kind="outer"):

@@ -61,10 +61,14 @@ class AutotuneMapper:
                     for order in orders:
                         yield Mapping(tiles, order, double_buffer=db, lane_axis=axis, lane_stride=stride,
                                       source=self.name)
+                    if kernel.op in ("gemm", "bmm") and tiles["K"] == kernel.dims["K"]:
+                        for res, inner in (("A", ("M", "N", "K")), ("B", ("N", "M", "K"))):
+                            yield Mapping(tiles, (*outer[:-2], *inner), double_buffer=db, resident=res,
+                                          source=self.name)
 
     def cost(self, kernel: KernelSpec, m: Mapping) -> float:
         """Cost-model cycles of one mapping."""
-        return self.model.cycles(kernel, m.tiles, m.double_buffer, m.lane_axis, m.lane_stride)
+        return self.model.cycles(kernel, m.tiles, m.double_buffer, m.lane_axis, m.lane_stride, m.resident)
 
     def rank(self, kernel: KernelSpec, k: int) -> list[tuple[float, Mapping]]:
         """The k cheapest candidates by the cost model with distinct tiles (variants that only differ in

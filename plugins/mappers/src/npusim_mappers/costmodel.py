@@ -114,10 +114,10 @@ class CostModel:
         return v
 
     def cycles(self, kernel: KernelSpec, tiles: dict, double_buffer: bool = True, lane_axis: str = "",
-               lane_stride: int = 1) -> float:
+               lane_stride: int = 1, resident: str = "") -> float:
         """Estimated kernel cycles for the given tiles (lower is better)."""
         if kernel.op in ("gemm", "bmm"):
-            parts = self._gemm_parts(kernel, tiles)
+            parts = self._gemm_parts(kernel, tiles, resident)
         elif kernel.op == "conv":
             parts = self._conv_parts(kernel, tiles)
         else:
@@ -147,7 +147,7 @@ class CostModel:
     def _epilogue(self, kernel, elems_combos, eb):
         return sum(c * self.vec_occ(op, e, eb) for e, c in elems_combos for op in kernel.epilogue)
 
-    def _gemm_parts(self, kernel, t):
+    def _gemm_parts(self, kernel, t, resident=""):
         d = kernel.dims
         eb = geo.dtype_bytes(kernel)
         M, N, K = d["M"], d["N"], d["K"]
@@ -165,7 +165,8 @@ class CostModel:
         compute = nb * sum(cm * cn * ck * self.gemm_occ(*part(m, n), k, eb)
                            for (m, cm), (n, cn), (k, ck) in itertools.product(sm, sn, sk)) / par
         vec = nb * self._epilogue(kernel, [(m * n, cm * cn) for (m, cm), (n, cn) in itertools.product(sm, sn)], eb)
-        dma = nb * eb * (M * K * nN + K * N * nM + M * N)
+        # A resident panel (TILE_K = K) is read once instead of once per tile of the other dimension.
+        dma = nb * eb * (M * K * (1 if resident == "A" else nN) + K * N * (1 if resident == "B" else nM) + M * N)
         first = eb * (t["M"] * t["K"] + t["K"] * t["N"])
         return compute, vec, dma, nb * nM * nN, first, eb * t["M"] * t["N"]
 

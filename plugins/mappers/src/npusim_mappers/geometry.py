@@ -163,8 +163,19 @@ def lowered_tiles(kernel: KernelSpec, mapping: Mapping, machine) -> dict[str, in
 
 def lowered_footprint(kernel: KernelSpec, mapping: Mapping, machine) -> tuple[int, int]:
     """footprint() of the TOG the lowering builds for `mapping` (one iteration's buffers)."""
-    return footprint(kernel, lowered_tiles(kernel, mapping, machine), machine.core.vector_lanes, mapping.lane_axis,
-                     mapping.lane_stride)
+    total, per_lane = footprint(kernel, lowered_tiles(kernel, mapping, machine), machine.core.vector_lanes,
+                                mapping.lane_axis, mapping.lane_stride)
+    if kernel.op in ("gemm", "bmm") and mapping.resident in ("A", "B"):
+        # A resident panel is the whole K (TILE_K = K) instead of one streamed K slice: buffers()
+        # gives (rows, cols) with cols spread over the lanes, A = (TM, K), B = (K, TN).
+        t, eb, lanes = mapping.tiles, dtype_bytes(kernel), machine.core.vector_lanes
+        sub = lowered_tiles(kernel, mapping, machine)["K"]
+        total += (t["M"] if mapping.resident == "A" else t["N"]) * (t["K"] - sub) * eb
+        if mapping.resident == "A":
+            per_lane += t["M"] * (_lane_share(t["K"], lanes, 1) - _lane_share(sub, lanes, 1)) * eb
+        else:
+            per_lane += (t["K"] - sub) * _lane_share(t["N"], lanes, 1) * eb
+    return total, per_lane
 
 
 def mapping_footprint(kernel: KernelSpec, mapping: Mapping, machine) -> tuple[int, int]:

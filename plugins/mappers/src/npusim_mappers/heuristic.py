@@ -31,6 +31,23 @@ def vector_lane_split(kernel: KernelSpec, tiles: dict, machine) -> tuple[str, in
     return axis, stride
 
 
+def resident_choice(kernel: KernelSpec, tiles: dict, cores: int, order) -> tuple[tuple, str]:
+    """(loop order, resident operand): when one K tile covers the whole reduction, keep the operand that
+    would otherwise be re-read most often (A once per N tile, B once per M tile) in the scratchpad, as
+    long as its own dimension still has a tile for every core."""
+    d = kernel.dims
+    if tiles["K"] != d["K"]:
+        return tuple(order), ""
+    n_m, n_n = -(-d["M"] // tiles["M"]), -(-d["N"] // tiles["N"])
+    save_a = (n_n - 1) * d["M"] * d["K"] if n_m >= cores else 0   # A bytes no longer re-read
+    save_b = (n_m - 1) * d["K"] * d["N"] if n_n >= cores else 0
+    if max(save_a, save_b) <= 0:
+        return tuple(order), ""
+    if save_a >= save_b:
+        return tuple(x for x in order if x not in "MN")[:-1] + ("M", "N", "K"), "A"
+    return tuple(x for x in order if x not in "MN")[:-1] + ("N", "M", "K"), "B"
+
+
 def _parts(kernel: KernelSpec, tiles: dict, machine) -> int:
     """Systolic arrays one output tile is split over by the lowering (1 for vector kernels)."""
     if kernel.op in ("gemm", "bmm"):
@@ -99,7 +116,10 @@ class HeuristicMapper(OneShot):
         axis, stride = vector_lane_split(kernel, tiles, m) if kernel.op == "vector" else ("", 1)
         if kernel.op == "vector":
             tiles = shrink(kernel, tiles, m, db, axis, stride)
-        return Mapping(tiles, geo.default_order(kernel), double_buffer=db, lane_axis=axis, lane_stride=stride,
+        order, resident = geo.default_order(kernel), ""
+        if kernel.op in ("gemm", "bmm"):
+            order, resident = resident_choice(kernel, tiles, cores, order)
+        return Mapping(tiles, order, double_buffer=db, lane_axis=axis, lane_stride=stride, resident=resident,
                        source=self.name)
 
     @staticmethod
