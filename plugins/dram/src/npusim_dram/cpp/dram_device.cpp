@@ -71,7 +71,7 @@ std::vector<int64_t> DramDevice::decode(int64_t local) const {
   return {f.pc, f.rank, f.bg, f.bank, f.row, f.col};
 }
 
-inline DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
+inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
   int64_t a = local >> rb_bits_;
   int64_t pc = 0, rank = 0, bg = 0, bank = 0, col = 0, row = 0;
   // all organisation sizes are powers of two (checked in Python), so fields are masks and shifts
@@ -94,6 +94,8 @@ inline DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
   return Fields{pc & (spec_.pcs - 1), rank & (spec_.ranks - 1), bg & (spec_.bankgroups - 1),
                 bank & (spec_.banks - 1), row & (spec_.rows - 1), col & (spec_.columns - 1)};
 }
+
+DramDevice::Fields DramDevice::decode_fields(int64_t local) const { return decode_inline(local); }
 
 void DramDevice::map_global(int64_t addr, int64_t& channel, int64_t& local) const {
   const int64_t rb = spec_.req_bytes, C = spec_.channels;
@@ -141,7 +143,7 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   parents_[p].remaining = nacc;
   parents_[p].done = 0;
   for (int64_t i = 0; i < nacc; ++i) {
-    const Fields f = decode_fields((first + i) << rb_bits_);
+    const Fields f = decode_inline((first + i) << rb_bits_);
     const int32_t bank = (int32_t)((((f.pc << rank_bits_) | f.rank) << unit_bits_) | (f.bg << bank_shift_) | f.bank);
     int32_t id;
     if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); }

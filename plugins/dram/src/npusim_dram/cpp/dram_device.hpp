@@ -27,7 +27,7 @@ class DramDevice : public MemoryDevice {
   // Decoded fields of a channel-local address: {pc, rank, bankgroup, bank, row, column}.
   std::vector<int64_t> decode(int64_t local) const;
   struct Fields { int64_t pc, rank, bg, bank, row, col; };
-  __attribute__((always_inline)) inline Fields decode_fields(int64_t local) const;
+  Fields decode_fields(int64_t local) const;
   // Command log as flat records of 8 values: cycle, cmd (DramCmd), channel, pc, rank, bankgroup, bank, row.
   const std::vector<int64_t>& command_log() const { return log_; }
   int64_t command_log_len() const { return (int64_t)log_.size(); }
@@ -112,6 +112,7 @@ class DramDevice : public MemoryDevice {
   void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
+  __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, inlined
   void update_ref_min(Chan& ch);
   // run_channel only when the channel has work up to until_cycle (a rerun or a decision due)
   void run_if_due(int c, int64_t until_cycle) {
