@@ -1,7 +1,9 @@
 """Fusion passes on one BERT-base encoder layer (HF BertLayer, hidden 768, 12 heads, FFN 3072): kernels,
 DRAM bytes and cycles per codegen_compiler_optimization setting, and the functional check.
+Also: a weight-only int8 BERT FFN up-projection (prologue) and a hand-written LayerNorm
+(d = x - mean shared by the variance and the normalize: reduction_reduction).
 
-    python benchmarks/frontends_fusion.py [--seq 128] [--batch 1] [--config tpuv3]
+    python benchmarks/frontends_fusion.py [--seq 128] [--batch 1] [--config tpuv3] [--workload NAME]
 """
 from __future__ import annotations
 
@@ -42,6 +44,35 @@ def bert_layer(seq: int, batch: int):
     return Layer().eval(), torch.randn(batch, seq, 768)
 
 
+class W8Linear(torch.nn.Module):
+    """Weight-only int8 linear (per-channel scales, dequantized on load) followed by GELU."""
+
+    def __init__(self, k: int, n: int):
+        super().__init__()
+        self.register_buffer("wq", torch.randint(-127, 128, (n, k), dtype=torch.int8))
+        self.register_buffer("scale", torch.rand(n, 1) / 127)
+
+    def forward(self, x):
+        return torch.nn.functional.gelu(x @ (self.wq.float() * self.scale).t())
+
+
+class HandLayerNorm(torch.nn.Module):
+    """LayerNorm as often hand-written: two reductions over x, x - mean read by both the variance and the output."""
+
+    def forward(self, x):
+        d = x - x.mean(-1, keepdim=True)
+        return d * torch.rsqrt((d * d).mean(-1, keepdim=True) + 1e-5)
+
+
+def workload(name: str, seq: int, batch: int):
+    if name == "bert-layer":
+        return bert_layer(seq, batch), f"BERT-base layer, batch {batch}, seq {seq}"
+    x = torch.randn(batch * seq, 768)
+    if name == "w8-ffn-up":
+        return (W8Linear(768, 3072).eval(), x), f"int8-weight FFN up-projection {batch * seq}x768x3072 + GELU"
+    return (HandLayerNorm().eval(), x), f"hand-written LayerNorm {batch * seq}x768"
+
+
 def run(model, x, fusion, config: str) -> dict:
     import npusim
     from npusim.config import load_config
@@ -64,10 +95,11 @@ def main() -> None:
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--config", default="tpuv3")
+    ap.add_argument("--workload", default="bert-layer", choices=("bert-layer", "w8-ffn-up", "hand-layernorm"))
     args = ap.parse_args()
     torch.manual_seed(0)
-    model, x = bert_layer(args.seq, args.batch)
-    table = Table(title=f"BERT-base layer, batch {args.batch}, seq {args.seq}, {args.config}")
+    (model, x), title = workload(args.workload, args.seq, args.batch)
+    table = Table(title=f"{title}, {args.config}")
     for col in ("setting", "kernels", "DRAM MB", "cycles", "vs none", "functional", "max abs err", "CPU s"):
         table.add_column(col, justify="left" if col == "setting" else "right")
     base = None
