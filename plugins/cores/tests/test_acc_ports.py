@@ -180,3 +180,23 @@ def test_engine_sees_the_conflict_when_a_k_step_spans_several_folds():
     output_blocks = 512 // R  # N = 512 in 128-column blocks, each accumulating over 4 K folds
     assert busy[True] - busy[False] == output_blocks * 3 * 512
     assert cycles[True] > cycles[False]
+
+
+def test_engine_times_later_k_steps_of_a_chain_as_accumulating():
+    """Default K sub-tiles (one fold = 128 rows per GEMM instance): only later K steps of a chain add onto
+    partial sums, and the engine asks gemm_accumulate for them, so a single-ported accumulator costs
+    T extra cycles for each of the (K/128 - 1) later steps of every output block."""
+    from npusim.config import load_config
+    from npusim.engine.simulator import Simulator
+    from npusim.kernels import KernelSpec, Mapping
+    from npusim.lowering import lower
+
+    busy = {}
+    for single in (False, True):
+        machine = load_config("tpuv3", overrides={"timing.acc_single_ported": single, "timing.tile_db": False})
+        kernel = KernelSpec("gemm", {"M": 512, "N": 512, "K": 512}, "bf16", name="g")
+        res = Simulator(machine).run([lower(kernel, Mapping({"M": 512, "N": 512, "K": 512}, ("M", "N", "K")),
+                                            machine)])
+        busy[single] = sum(a["busy_cycles"] for c in res.cores for a in c["arrays"])
+    output_blocks = 512 // R  # 2 arrays x 256 columns = 4 blocks of 128 columns
+    assert busy[True] - busy[False] == output_blocks * (512 // R - 1) * 512

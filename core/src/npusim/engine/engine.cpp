@@ -258,13 +258,16 @@ TileTiming Engine::timing_of(const Kernel& k, int node, const Inst& in) {
   uint64_t key = mix(mix(mix(mix(mix(mix(mix((uint64_t)type, (uint64_t)in.a), (uint64_t)in.b), (uint64_t)in.c),
                                     (uint64_t)eb), (uint64_t)k.n(node, NF_OP)), (uint64_t)k.n(node, NF_CYCLES)),
                      (uint64_t)k.n(node, NF_OVERLAP));
+  if (in.continues) key = mix(key, 0x6163637532ULL);  // accumulating GEMM steps are timed separately
   auto it = tcache_.find(key);
   if (it != tcache_.end()) return it->second;
   TileTiming t;
   if (k.n(node, NF_CYCLES) > 0) {  // fixed latency given by the TOG (e.g. a PyTorchSim compute_node)
     t.latency = k.n(node, NF_CYCLES);
     t.occupancy = t.latency - k.n(node, NF_OVERLAP);
-  } else if (type == NT_GEMM) t = timing_->gemm(in.a, in.b, in.c, eb);
+  } else if (type == NT_GEMM) {
+    t = in.continues ? timing_->gemm_accumulate(in.a, in.b, in.c, eb) : timing_->gemm(in.a, in.b, in.c, eb);
+  }
   else if (type == NT_VECTOR) t = timing_->vector((int32_t)k.n(node, NF_OP), in.a, eb);
   else { t.latency = std::max<int64_t>(1, in.a); t.occupancy = t.latency; }  // preload: one weight row per cycle
   if (t.occupancy < 1) t.occupancy = 1;
@@ -423,6 +426,7 @@ void Engine::issue_node(int c, int node) {
     for (int64_t p = k.n(node, NF_PARENT); p >= 0 && new_chain; p = k.n(p, NF_PARENT))
       if (k.n(p, NF_LOOPKIND) == LK_ACCUM && w.vals[k.n(p, NF_VAR)] != k.n(p, NF_START)) new_chain = false;
     if (new_chain) core.array_of_gemm[node] = core.next_array++ % p_.arrays;
+    in->continues = !new_chain;
     in->unit = core.array_of_gemm[node];
     if (!zero_gemm) core.n_gemm++;  // a skipped GEMM passes its array queue in order, taking no time
     Unit& u = core.arrays[in->unit];

@@ -157,6 +157,7 @@ class Engine {
     bool closed = false, freed = false;
     // compute
     int64_t a = 0, b = 0, c = 0;
+    bool continues = false;  // GEMM: not the first step of its accumulation chain
     Tick start = 0;
   };
   struct Unit { std::deque<int64_t> q; Tick busy_until = 0; int64_t busy_ps = 0; int64_t count = 0; };

@@ -28,6 +28,11 @@ class ComputeTiming {
   virtual ~ComputeTiming() {}
   // GEMM tile on one systolic array: C[m,n] += A[m,k] * B[k,n]; dtype_bytes = operand size.
   virtual TileTiming gemm(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) = 0;
+  // A GEMM tile that continues an accumulation chain (not the first step of its output tile): its
+  // folds add onto partial sums already in the accumulators. Default: timed like any GEMM tile.
+  virtual TileTiming gemm_accumulate(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) {
+    return gemm(m, n, k, dtype_bytes);
+  }
   // One vector instruction group: `op` over `elements` elements on the vector unit.
   virtual TileTiming vector(int32_t op, int64_t elements, int32_t dtype_bytes) = 0;
   virtual std::string stats_json() = 0;

@@ -19,9 +19,9 @@ class SystolicCore : public npusim::ComputeTiming {
 
   npusim::TileTiming gemm(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) override;
   // A GEMM tile that continues an accumulation chain (a K step after the first): every fold
-  // read-modify-writes partial sums already in the accumulators (cached like gemm()). Meant to
-  // override a ComputeTiming::gemm_accumulate the engine would call for non-first K steps.
-  npusim::TileTiming gemm_accumulate(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes);
+  // read-modify-writes partial sums already in the accumulators (cached like gemm()); the engine
+  // calls it for every GEMM that is not the first of its accumulation chain.
+  npusim::TileTiming gemm_accumulate(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) override;
   npusim::TileTiming vector(int32_t op, int64_t elements, int32_t dtype_bytes) override;
   std::string stats_json() override;
 
