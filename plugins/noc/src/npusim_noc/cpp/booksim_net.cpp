@@ -22,6 +22,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   if (p.freq_mhz <= 0) bad("freq_mhz must be > 0");
   if ((V_ & (V_ - 1)) == 0) vshift_ = __builtin_ctz(V_);
   unit_speedup_ = p.internal_speedup == 1.0;
+  vmask_ = V_ == 64 ? ~0ULL : (1ULL << V_) - 1;
   const int T = topo_.num_terminals();
   term_node_.assign(T, -1);
   for (int i = 0; i < (int)p.node_terminal.size(); ++i) {
@@ -31,21 +32,37 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   }
   const int isp = p.input_speedup, osp = p.output_speedup;
   routers_.resize(topo_.num_routers());
+  // Each router's per-port and per-VC state lives in one contiguous block of arena_ (pmask words, ports,
+  // input VCs, output VCs), so a router step touches a few adjacent cache lines instead of scattered arrays.
+  auto words = [](size_t bytes) { return (bytes + 63) / 64 * 8; };  // 64-byte aligned, in uint64 units
+  std::vector<size_t> at(routers_.size() + 1, 0);
+  for (int r = 0; r < topo_.num_routers(); ++r) {
+    const size_t P = topo_.num_ports(r);
+    at[r + 1] = at[r] + words(((P + 63) / 64) * 8 + P * sizeof(PortState) + 2 * P * V_ * std::max(sizeof(InVC), sizeof(OutVC)));
+  }
+  arena_.assign(at.back() + 8, 0);
+  uint64_t* base = arena_.data() + ((64 - (reinterpret_cast<uintptr_t>(arena_.data()) & 63)) & 63) / 8;
   for (int r = 0; r < topo_.num_routers(); ++r) {
     Router& R = routers_[r];
     R.P = topo_.num_ports(r);
-    R.in.assign(R.P * V_, InVC{});
-    R.out.assign(R.P * V_, OutVC{});
+    unsigned char* b = reinterpret_cast<unsigned char*>(base + at[r]);
+    R.pmask = reinterpret_cast<uint64_t*>(b);
+    b += ((R.P + 63) / 64) * 8;
+    R.ps = reinterpret_cast<PortState*>(b);
+    for (int q = 0; q < R.P; ++q) new (&R.ps[q]) PortState{};
+    b += R.P * sizeof(PortState);
+    R.in = reinterpret_cast<InVC*>(b);
+    for (int i = 0; i < R.P * V_; ++i) new (&R.in[i]) InVC{};
+    b += R.P * V_ * sizeof(InVC);
+    R.out = reinterpret_cast<OutVC*>(b);
+    for (int i = 0; i < R.P * V_; ++i) new (&R.out[i]) OutVC{};
     for (int q = 0; q < R.P; ++q) {
       int kind = topo_.router(r).out[q].kind;
       for (int v = 0; v < V_; ++v) R.out[q * V_ + v].credits = kind == kRouterPort ? B_ : kind == kTerminalPort ? kInfCredits : 0;
     }
     R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0});
     R.cring.assign((size_t)R.P * V_ * B_, 0);
-    R.ps.assign(R.P, PortState{});
-    for (auto& q : R.ps) q.freevc = V_ == 64 ? ~0ULL : (1ULL << V_) - 1;
-    R.pmask_words.assign((R.P + 63) / 64, 0);
-    R.pmask = R.pmask_words.data();
+    for (int q = 0; q < R.P; ++q) R.ps[q].freevc = V_ == 64 ? ~0ULL : (1ULL << V_) - 1;
     R.link_flits.assign(R.P, 0);
     R.xbar_flits.assign(R.P, 0);
     R.va = Allocator(p.vc_allocator, p.alloc_iters, R.P * V_, R.P * V_);
@@ -92,7 +109,7 @@ int BookSimNetwork::new_packet() {
   return (int)pkts_.size() - 1;
 }
 
-void BookSimNetwork::schedule(int64_t when, const Ev& e) {
+__attribute__((always_inline)) inline void BookSimNetwork::schedule(int64_t when, const Ev& e) {
   if (e.type == kFlitArrive || e.type == kEject) ++flit_events_;
   ++wheel_events_;
   if (when - cycle_ <= wheel_mask_) wheel_[when & wheel_mask_].push_back(e);
@@ -335,12 +352,15 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   for (int w = 0; w < nwords; ++w)
   for (uint64_t pm = R.pmask[w]; pm; pm &= pm - 1) {
     const int port = w * 64 + __builtin_ctzll(pm);
-    uint64_t m = R.ps[port].busy;
-    int ptr = R.ps[port].vc_ptr;
-    uint64_t hi = ptr ? (m >> ptr) << ptr : m, lo = m & ~hi;
-    for (uint64_t part : {hi, lo}) {
-      for (; part; part &= part - 1) {
-        int vc = __builtin_ctzll(part), iv = port * V_ + vc;
+    const uint64_t m = R.ps[port].busy;
+    const int ptr = R.ps[port].vc_ptr;
+    // VCs in round-robin order from ptr: rotate the busy mask right by ptr within num_vcs bits
+    uint64_t rot = ptr ? ((m >> ptr) | (m << (V_ - ptr))) & vmask_ : m;
+    {
+      for (; rot; rot &= rot - 1) {
+        int vc = __builtin_ctzll(rot) + ptr;
+        if (vc >= V_) vc -= V_;
+        const int iv = port * V_ + vc;
         InVC& v = R.in[iv];
         if (v.ready > u) {
           if (v.ready < wake_u) wake_u = v.ready;

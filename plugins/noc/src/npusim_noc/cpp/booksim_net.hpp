@@ -84,13 +84,12 @@ class BookSimNetwork : public Interconnect {
     int flits = 0;            // flits buffered in this router
     int64_t wake = 0;         // no VC can act before this cycle
     uint64_t* pmask = nullptr;  // bit p set while input port p has a VC holding flits (64 ports a word)
+    PortState* ps = nullptr;  // [port]            (pmask, ps, in, out: this router's block of arena_)
+    InVC* in = nullptr;       // [port * V + vc]
+    OutVC* out = nullptr;     // [port * V + vc]
     bool active = false;
-    std::vector<PortState> ps;  // [port]
-    std::vector<InVC> in;     // [port * V + vc]
-    std::vector<OutVC> out;   // [port * V + vc]
     std::vector<Flit> buf;    // [(port * V + vc) * B + slot]
     std::vector<int64_t> cring;  // [(port * V + vc) * B + i]: arrival cycles of returning credits
-    std::vector<uint64_t> pmask_words;  // storage of pmask
     std::vector<int64_t> link_flits, xbar_flits;
     Allocator va, sa;
     // hold_switch_for_packet: per expanded input the held VC and output, per expanded output the input (-1: none)
@@ -166,10 +165,12 @@ class BookSimNetwork : public Interconnect {
   Topology topo_;
   int V_, B_, S_;  // VCs, flits per VC buffer, internal steps per cycle (ceil of internal_speedup)
   int vshift_ = -1;  // log2(num_vcs) when a power of two
+  uint64_t vmask_ = 0;  // num_vcs low bits set
   bool unit_speedup_ = true;  // internal_speedup == 1: one internal step per cycle, no accumulator
   Tick period_;
   int64_t cycle_ = 0;
   std::vector<Router> routers_;
+  std::vector<uint64_t> arena_;  // storage of every router's pmask, ps, in and out
   std::vector<Source> sources_;
   std::vector<int> active_routers_, active_sources_;
   std::vector<PktRec> pkts_;
