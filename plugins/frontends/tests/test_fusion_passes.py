@@ -132,6 +132,10 @@ def test_pytorchsim_names_and_alias():
     assert fusion_passes(["fusion"]) == {"gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue"}
     assert fusion_passes(["prologue", "reduction_epilogue", "reduction_reduction"]) == {
         "prologue", "reduction_epilogue", "reduction_reduction"}
+    # PyTorchSim's full list loads unchanged (its lowering-variant names are carried along)
+    full = ["fusion", "reduction_epilogue", "reduction_reduction", "prologue", "single_batch_conv",
+            "multi_tile_conv", "subtile"]
+    assert fusion_passes(full) == set(FUSION_PASSES) | {"single_batch_conv", "multi_tile_conv", "subtile"}
 
 
 @pytest.mark.parametrize("passes,expect", [

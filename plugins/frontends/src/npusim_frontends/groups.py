@@ -14,6 +14,9 @@ from npusim_frontends import aten_ops as A
 FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue",
                  "reduction_epilogue", "reduction_reduction", "prologue")
 PASS_ALIASES = {"fusion": ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")}
+# PyTorchSim's other codegen_compiler_optimization names select lowering variants, not fusion: they are
+# valid here (PyTorchSim configs load unchanged) and carried in the set for the lowering side.
+LOWERING_OPTIONS = ("single_batch_conv", "multi_tile_conv", "subtile")
 
 
 def fusion_passes(setting) -> set[str]:
@@ -23,12 +26,13 @@ def fusion_passes(setting) -> set[str]:
     if setting in ("none", False, ""):
         return set()
     names = [setting] if isinstance(setting, str) else list(setting)
-    bad = [n for n in names if n not in FUSION_PASSES and n not in PASS_ALIASES]
+    valid = (*FUSION_PASSES, *PASS_ALIASES, *LOWERING_OPTIONS)
+    bad = [n for n in names if n not in valid]
     if bad:
         from npusim.errors import ConfigError
 
         raise ConfigError(f"sim.compiler_optimization: unknown fusion pass {bad[0]!r} "
-                          f"(valid: 'all', 'none' or a list of {', '.join((*FUSION_PASSES, *PASS_ALIASES))})")
+                          f"(valid: 'all', 'none' or a list of {', '.join(valid)})")
     return {p for n in names for p in PASS_ALIASES.get(n, (n,))}
 
 
