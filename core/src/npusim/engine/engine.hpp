@@ -2,8 +2,8 @@
 // instructions in order to systolic arrays / vector unit / DMA queues, and drives the memory path
 // (DMA -> Interconnect -> MemoryDevice (L2 -> DRAM) -> Interconnect -> DMA) through kernel interfaces.
 #pragma once
-#include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <deque>
 #include <queue>
 #include <string>
@@ -46,12 +46,14 @@ struct EngineParams {
   int profile = 0;           // measure host time spent in the memory device / NoC (stats "engine.profile")
 };
 
-// Host clock for the optional run-loop profile (EngineParams::profile): the TSC on x86-64, else steady_clock ns.
+// Host clock for the optional run-loop profile (EngineParams::profile): the TSC on x86-64, else monotonic ns.
 inline int64_t profile_clock() {
 #if defined(__x86_64__)
   return (int64_t)__builtin_ia32_rdtsc();
 #else
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 #endif
 }
 
