@@ -10,7 +10,7 @@ Allocator::Allocator(int kind, int iters, int num_in, int num_out)
 // Distance of x from round-robin pointer p in a ring of n: smaller = higher priority.
 static inline int rr(int x, int p, int n) { return x >= p ? x - p : x - p + n; }
 
-void Allocator::allocate_many(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+void Allocator::allocate_many(const AllocRequest* reqs, int n, Grants& grants) {
   // Fast paths, exact for every policy: with one requester (or one resource) the result is that side's
   // round-robin choice, and pointers move as for a first-iteration grant.
   bool one_in = true, one_out = true;

@@ -1,6 +1,7 @@
 // Sparse bipartite allocators of BookSim 2 (iSLIP, separable input-first, separable output-first) with
 // round-robin arbiters; used for both VC allocation and switch allocation.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 #include "noc_params.hpp"
@@ -13,13 +14,25 @@ struct AllocRequest {
   int pri = 0;  // priority: separable allocators prefer higher values before round-robin order (iSLIP ignores it)
 };
 
+// Request indices granted by one allocation: fixed capacity set once, so a grant is one store.
+struct Grants {
+  std::vector<int> buf;
+  int n = 0;
+  void reset(size_t capacity) { buf.assign(capacity, 0); n = 0; }
+  void clear() { n = 0; }
+  void push_back(int i) { buf[n++] = i; }
+  int size() const { return n; }
+  const int* begin() const { return buf.data(); }
+  const int* end() const { return buf.data() + n; }
+};
+
 class Allocator {
  public:
   Allocator() = default;
   Allocator(int kind, int iters, int num_in, int num_out);
   // Match requests (one grant per input and per output at most). Writes the chosen request indices
   // into `grants`. Round-robin pointers advance past granted pairs (iSLIP: only first-iteration grants).
-  void allocate(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+  void allocate(const AllocRequest* reqs, int n, Grants& grants) {
     grants.clear();
     if (n == 1) {  // a lone request wins under every policy (inline: the common case at low load)
       const AllocRequest& q = reqs[0];
@@ -32,7 +45,7 @@ class Allocator {
   }
   // Requests in `segs` groups (group g = reqs[seg[g]..seg[g+1]), one input each, no output shared between
   // groups): each group's input arbiter picks; identical to allocate() on such a request graph.
-  void allocate_per_input(const AllocRequest* reqs, const int* seg, int groups, std::vector<int>& grants) {
+  void allocate_per_input(const AllocRequest* reqs, const int* seg, int groups, Grants& grants) {
     grants.clear();
     for (int g = 0; g < groups; ++g) {
       const int lo = seg[g], hi = seg[g + 1], in = reqs[lo].in, p = in_ptr_[in];
@@ -48,7 +61,7 @@ class Allocator {
     }
   }
   // Requests with pairwise distinct inputs and outputs: all are granted, in request order (as allocate()).
-  void grant_all(const AllocRequest* reqs, int n, std::vector<int>& grants) {
+  void grant_all(const AllocRequest* reqs, int n, Grants& grants) {
     grants.clear();
     for (int i = 0; i < n; ++i) {
       const AllocRequest& q = reqs[i];
@@ -59,7 +72,7 @@ class Allocator {
   }
 
  private:
-  void allocate_many(const AllocRequest* reqs, int n, std::vector<int>& grants);
+  void allocate_many(const AllocRequest* reqs, int n, Grants& grants);
   int kind_ = kIslip, iters_ = 1;
   std::vector<int> in_ptr_, out_ptr_;        // round-robin priority pointers
   std::vector<int> in_match_, out_match_;    // per call: matched request index or -1

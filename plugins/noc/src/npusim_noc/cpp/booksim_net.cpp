@@ -84,6 +84,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
     R.hold_out.assign((size_t)R.P * osp, -1);
   }
   va_seg_.resize(maxpv + 1);
+  grants_.reset(maxpv * V_ + 2 * maxpv);
   sources_.resize(T);
   for (auto& s : sources_) {
     s.vcs.assign(V_, OutVC{B_, -1, false, 0, 0});
@@ -436,7 +437,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     } else {
       R.va.allocate(va, nva, grants_);
     }
-    if ((int)grants_.size() < va_requesters) again = true;
+    if (grants_.size() < va_requesters) again = true;
     for (int g : grants_) {
       const AllocRequest& q = va[g];
       int iv = q.in;
@@ -537,7 +538,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
   if (nsa) {
     if (sa_shared) R.sa.allocate(sa, nsa, grants_);
     else R.sa.grant_all(sa, nsa, grants_);  // no two requests compete: every policy grants them all
-    if ((int)grants_.size() < nsa) again = true;
+    if (grants_.size() < nsa) again = true;
   } else {
     grants_.clear();
   }

@@ -182,7 +182,7 @@ class BookSimNetwork : public Interconnect {
   std::vector<int> term_node_;  // terminal -> engine node (-1 when unused)
   int64_t queued_packets_ = 0, in_flight_flits_ = 0;
   std::vector<AllocRequest> reqs_, sreqs_;  // VC- and switch-allocation requests (scratch)
-  std::vector<int> grants_;
+  Grants grants_;
   std::vector<int> held_;             // scratch: input VCs using a held crossbar connection this step
   std::vector<AllocRequest> spec_;    // scratch: speculative switch requests of this step
   bool hold_ = false, spec_on_ = false;  // hold_switch_for_packet, speculative
