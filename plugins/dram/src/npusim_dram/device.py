@@ -14,7 +14,7 @@ CPP = Path(__file__).resolve().parent / "cpp"
 def load_library() -> None:
     """Compile (once) and load the DRAM C++ sources."""
     load_cpp("npusim_dram", [CPP / "dram_device.cpp", CPP / "dram_replay.cpp"],
-             [CPP / "dram_spec.hpp", CPP / "pending_list.hpp", CPP / "dram_device.hpp", CPP / "dram_replay.hpp"], [CPP],
+             [CPP / "dram_spec.hpp", CPP / "acc_queue.hpp", CPP / "pending_list.hpp", CPP / "dram_device.hpp", CPP / "dram_replay.hpp"], [CPP],
              extra_flags=["-O3", "-fno-semantic-interposition"])  # direct calls and inlining inside the -fPIC library
 
 

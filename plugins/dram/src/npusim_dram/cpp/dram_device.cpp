@@ -350,7 +350,7 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   bk.cand_valid = 1;
   bk.cand_mode = wm;
   bk.cand_acc = -1;
-  const std::vector<int32_t>& q = wm ? bk.wq : bk.rq;
+  const AccQueue& q = wm ? bk.wq : bk.rq;
   if (q.empty()) return false;
   int32_t pick = q.front();
   int cmd = bk.open_row < 0 ? kACT : kPRE, hit = 0;
@@ -618,8 +618,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   }
   Access& x = ch.acc[acc];
   (x.kind == 0 ? ch.st.hits : x.kind == 1 ? ch.st.misses : ch.st.conflicts)++;
-  std::vector<int32_t>& q = wr ? bk.wq : bk.rq;
-  q.erase(std::find(q.begin(), q.end(), acc));
+  (wr ? bk.wq : bk.rq).erase(acc);
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
     const int32_t moved = ch.active.back();  // swap-remove

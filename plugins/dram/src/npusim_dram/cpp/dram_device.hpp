@@ -6,6 +6,7 @@
 #include <vector>
 #include "npusim/memory.hpp"
 #include "dram_spec.hpp"
+#include "acc_queue.hpp"
 #include "pending_list.hpp"
 
 namespace npusim {
@@ -45,7 +46,7 @@ class DramDevice : public MemoryDevice {
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
     int64_t open_row = -1;
     int64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0, next_refpb = 0;
-    std::vector<int32_t> rq, wq;  // access ids waiting for this bank, oldest first
+    AccQueue rq, wq;              // access ids waiting for this bank, oldest first
     int active = 0;               // listed in Chan::active
     int32_t active_pos = 0;       // its index there (O(1) removal)
     int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
