@@ -380,6 +380,47 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   return true;
 }
 
+void DramDevice::consider(const Cand& k, int64_t T, int64_t& next, Pick& pick) const {
+  if (k.when > T) { next = std::min(next, k.when); return; }
+  const bool col = k.cmd == kRD || k.cmd == kWR || k.cmd == kRDA || k.cmd == kWRA;
+  pick.offer(spec_.split_cmd_bus && col ? 1 : 0, prio(k.hit, k.seq), k.cmd, k.bank, k.acc);
+}
+
+void DramDevice::refresh_pick(Chan& ch, int64_t T, int64_t& next, Pick& pick) {
+  cands_.clear();
+  for (int u = 0; u < (int)ch.units.size(); ++u) {
+    if (T >= ch.units[u].ref_due) refresh_cands(ch, u, cands_);
+    else next = std::min(next, ch.units[u].ref_due);
+  }
+  for (const Cand& k : cands_) consider(k, T, next, pick);
+}
+
+void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick) {
+  for (int32_t b : ch.touched) ch.banks[b].touched = 0;  // the readiness set is not used by FCFS
+  ch.touched.clear();
+  if ((wm ? ch.nwrite : ch.nread) == 0) return;
+  // only the oldest access of the active queue may proceed
+  int32_t ob = -1;
+  int64_t oseq = INT64_MAX;
+  for (int32_t b : ch.active) {
+    const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
+    if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
+  }
+  if (ob < 0 || unit_blocked(ch, ch.banks[ob].unit, ob, T)) return;
+  Bank& bk = ch.banks[ob];
+  bk.cand_valid = 0;
+  int32_t id = (wm ? bk.wq : bk.rq).front();
+  const Access& x = ch.acc[id];
+  int cmd = bk.open_row < 0 ? kACT : bk.open_row != x.row ? kPRE : x.is_write ? kWR : kRD;
+  if ((cmd == kRD || cmd == kWR) && spec_.row_policy == 1) {
+    bool more = false;
+    for (int32_t j : bk.rq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
+    for (int32_t j : bk.wq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
+    if (!more) cmd = x.is_write ? kWRA : kRDA;
+  }
+  consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq}, T, next, pick);
+}
+
 int64_t DramDevice::decide(int c, int64_t T) {
   Chan& ch = ch_[c];
   ch.st.decisions++;
@@ -388,55 +429,12 @@ int64_t DramDevice::decide(int c, int64_t T) {
   int64_t next = kFar;
   // best ready candidate per command bus (0 = row bus, 1 = column bus; one shared bus without split):
   // the lowest prio() key wins, the first one on ties
-  Cand best[2];
-  int64_t best_key[2] = {INT64_MAX, INT64_MAX};
-  auto consider = [&](const Cand& k) {
-    if (k.when > T) { next = std::min(next, k.when); return; }
-    const bool col = k.cmd == kRD || k.cmd == kWR || k.cmd == kRDA || k.cmd == kWRA;
-    const int slot = spec_.split_cmd_bus && col ? 1 : 0;
-    const int64_t key = prio(k.hit, k.seq);
-    if (key < best_key[slot]) { best[slot] = k; best_key[slot] = key; }
-  };
+  Pick pick;
   if (spec_.refresh != 2) {
-    if (T < ch.ref_min) {
-      next = std::min(next, ch.ref_min);  // no unit due yet
-    } else {
-      cands_.clear();
-      for (int u = 0; u < (int)ch.units.size(); ++u) {
-        if (T >= ch.units[u].ref_due) refresh_cands(ch, u, cands_);
-        else next = std::min(next, ch.units[u].ref_due);
-      }
-      for (const Cand& k : cands_) consider(k);
-    }
+    if (T < ch.ref_min) next = std::min(next, ch.ref_min);  // no unit due yet
+    else refresh_pick(ch, T, next, pick);
   }
-  if (spec_.scheduler == 1) {  // the readiness heap is not used by FCFS
-    for (int32_t b : ch.touched) ch.banks[b].touched = 0;
-    ch.touched.clear();
-  }
-  if ((wm ? ch.nwrite : ch.nread) > 0) {
-    if (spec_.scheduler == 1) {  // FCFS: only the oldest access of the active queue may proceed
-      int32_t ob = -1;
-      int64_t oseq = INT64_MAX;
-      for (int32_t b : ch.active) {
-        const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
-        if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
-      }
-      if (ob >= 0 && !unit_blocked(ch, ch.banks[ob].unit, ob, T)) {
-        Bank& bk = ch.banks[ob];
-        bk.cand_valid = 0;
-        int32_t id = (wm ? bk.wq : bk.rq).front();
-        const Access& x = ch.acc[id];
-        int cmd = bk.open_row < 0 ? kACT : bk.open_row != x.row ? kPRE : x.is_write ? kWR : kRD;
-        if ((cmd == kRD || cmd == kWR) && spec_.row_policy == 1) {
-          bool more = false;
-          for (int32_t j : bk.rq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
-          for (int32_t j : bk.wq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
-          if (!more) cmd = x.is_write ? kWRA : kRDA;
-        }
-        consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq});
-      }
-    }
-  }
+  if (spec_.scheduler == 1) fcfs_pick(ch, T, wm, next, pick);
   if (spec_.scheduler == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
     if (wm != ch.heap_mode) {
       ch.heap_mode = wm;
@@ -481,24 +479,24 @@ int64_t DramDevice::decide(int c, int64_t T) {
         continue;
       }
       keep_entry(i);
-      if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = eb; }
+      if (bk.cand_key < pick.key[bk.cand_slot]) { pick.key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = eb; }
     }
     ch.ready.resize(keep);
     for (int sl = 0; sl < 2; ++sl) {
-      if (bb[sl] < 0 || best_key[sl] != ch.banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
+      if (bb[sl] < 0 || pick.key[sl] != ch.banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
       const Bank& bk = ch.banks[bb[sl]];
-      best[sl].cmd = bk.cand_cmd;
-      best[sl].bank = bb[sl];
-      best[sl].acc = bk.cand_acc;
+      pick.cmd[sl] = bk.cand_cmd;
+      pick.bank[sl] = bb[sl];
+      pick.acc[sl] = bk.cand_acc;
     }
     if (!ch.heap.empty()) next = std::min(next, ch.heap.min_when());
   }
-  const bool have0 = best_key[0] != INT64_MAX, have1 = best_key[1] != INT64_MAX;
+  const bool have0 = pick.key[0] != INT64_MAX, have1 = pick.key[1] != INT64_MAX;
   if (!have0 && !have1) return std::max(next, T + 1);
   // A row command and a column command chosen together always target different banks (one candidate per
   // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
-  if (have0) issue(c, T, best[0].cmd, best[0].bank, best[0].acc);
-  if (have1) issue(c, T, best[1].cmd, best[1].bank, best[1].acc);
+  if (have0) issue(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
+  if (have1) issue(c, T, pick.cmd[1], pick.bank[1], pick.acc[1]);
   return T + 1;
 }
 

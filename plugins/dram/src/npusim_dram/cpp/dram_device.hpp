@@ -98,6 +98,18 @@ class DramDevice : public MemoryDevice {
     ChanStats st;
   };
   struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int hit; int64_t seq; };
+  // Best legal command per command bus chosen by one decision (key INT64_MAX: none).
+  struct Pick {
+    int64_t key[2] = {INT64_MAX, INT64_MAX};
+    int cmd[2] = {0, 0};
+    int32_t bank[2] = {-1, -1}, acc[2] = {-1, -1};
+    void offer(int slot, int64_t k, int c, int32_t b, int32_t a) {
+      if (k < key[slot]) { key[slot] = k; cmd[slot] = c; bank[slot] = b; acc[slot] = a; }
+    }
+  };
+  void consider(const Cand& k, int64_t T, int64_t& next, Pick& pick) const;
+  __attribute__((noinline)) void refresh_pick(Chan& ch, int64_t T, int64_t& next, Pick& pick);
+  __attribute__((noinline)) void fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
 
   void run_channel(int c, int64_t until_cycle);
   int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
