@@ -60,7 +60,7 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
       int kind = topo_.router(r).out[q].kind;
       for (int v = 0; v < V_; ++v) R.out[q * V_ + v].credits = kind == kRouterPort ? B_ : kind == kTerminalPort ? kInfCredits : 0;
     }
-    R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0});
+    R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0, 0, 0});
     R.cring.assign((size_t)R.P * V_ * B_, 0);
     for (int q = 0; q < R.P; ++q) R.ps[q].freevc = V_ == 64 ? ~0ULL : (1ULL << V_) - 1;
     R.link_flits.assign(R.P, 0);
@@ -161,7 +161,7 @@ void BookSimNetwork::front_changed(int r, int iv, int64_t when) {
   InVC& v = R.in[iv];
   const Flit& f = R.buf[(size_t)iv * B_ + v.head];
   if (f.head) {
-    Route rt = topo_.route(r, vport(iv), vvc(iv), pkts_[f.pkt].dst);
+    Route rt = topo_.route(r, vport(iv), vvc(iv), f.dst);
     v.state = 1;
     v.out_port = rt.port;
     v.vc_lo = rt.vc_lo;
@@ -173,20 +173,20 @@ void BookSimNetwork::front_changed(int r, int iv, int64_t when) {
   }
 }
 
-void BookSimNetwork::deliver(int id, int64_t when) {
+void BookSimNetwork::deliver(int id, int64_t when, int hops) {
   PktRec& k = pkts_[id];
   double plat = (double)(when - k.create + p_.latency_cycles), nlat = (double)(when - k.inject + p_.latency_cycles);
   ++packets_;
   plat_sum_ += plat;
   nlat_sum_ += nlat;
-  hops_sum_ += k.hops;
+  hops_sum_ += hops;
   plat_max_ = std::max(plat_max_, (int64_t)plat);
   if (k.measured) {
     ++measured_done;
     --measured_outstanding;
     measured_plat += plat;
     measured_nlat += nlat;
-    measured_hops += k.hops;
+    measured_hops += hops;
   }
   if (k.external) {
     Tick t = (when + p_.latency_cycles) * period_;
@@ -234,7 +234,7 @@ void BookSimNetwork::process_events() {
         --in_flight_flits_;
         ++flits_;
         ++window_flits_ejected;
-        if (e.f.tail) deliver(e.f.pkt, cycle_);
+        if (e.f.tail) deliver(e.f.pkt, cycle_, e.f.hops);
         break;
       }
     }
@@ -281,7 +281,7 @@ void BookSimNetwork::run_sources() {
       OutVC& o = S.vcs[S.vc];
       PktRec& k = pkts_[S.cur];
       --o.credits;
-      Flit f{S.cur, (int16_t)(S.seq == 0), (int16_t)(S.seq == k.flits - 1)};
+      Flit f{S.cur, k.dst, 0, (int8_t)(S.seq == 0), (int8_t)(S.seq == k.flits - 1)};
       auto at = topo_.inject_at(s);
       schedule(c + topo_.router(at.first).in[at.second].latency, Ev{kFlitArrive, at.first, at.second, S.vc, f});
       --S.queued_flits;
@@ -505,7 +505,7 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     const PortLink& dn = ports.out[op];
     if (dn.kind == kRouterPort) {
       ++R.link_flits[op];
-      if (f.head) ++pkts_[f.pkt].hops;
+      ++f.hops;  // every flit of a packet takes the same channels; the tail's count is the packet's
       schedule(depart + dn.latency, Ev{kFlitArrive, dn.peer, dn.peer_port, v.out_vc, f});
     } else {
       // the destination reads its ejection channel one cycle after the flit arrives: BookSim 2

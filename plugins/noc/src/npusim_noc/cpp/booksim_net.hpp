@@ -46,14 +46,15 @@ class BookSimNetwork : public Interconnect {
 
  private:
   struct Flit {
-    int32_t pkt;
-    int16_t head, tail;
+    int32_t pkt, dst;     // packet handle and destination terminal (routing reads it from the flit)
+    int16_t hops;         // router-to-router channels crossed so far
+    int8_t head, tail;
   };
   struct PktRec {
     Packet pkt;
     int64_t create = 0, inject = -1;
     Tick sent_ps = 0;
-    int32_t src = 0, dst = 0, flits = 1, hops = 0;
+    int32_t src = 0, dst = 0, flits = 1;
     int32_t next_free = -1;
     bool measured = false, external = false;
   };
@@ -159,7 +160,7 @@ class BookSimNetwork : public Interconnect {
       }
     }
   }
-  void deliver(int pkt, int64_t when);
+  void deliver(int pkt, int64_t when, int hops);
 
   NocParams p_;
   Topology topo_;
