@@ -306,8 +306,8 @@ void Engine::try_issue(int c) {
   int node = w.held;
   int type = (int)k.n(node, NF_TYPE);
   if (type == NT_WAIT) {
-    auto it = core.tag_outstanding.find((int)k.n(node, NF_TAG));
-    if (it != core.tag_outstanding.end() && it->second > 0) return;  // re-tried when a DMA finishes
+    const size_t tag = (size_t)k.n(node, NF_TAG);
+    if (tag < core.tag_outstanding.size() && core.tag_outstanding[tag] > 0) return;  // re-tried when a DMA finishes
     core.n_wait++;
   } else if (type == NT_BARRIER) {
     if (core.inflight > 0) return;
@@ -397,7 +397,10 @@ void Engine::issue_node(int c, int node) {
     } else {
       core.n_movout++;
     }
-    if (in->is_async) core.tag_outstanding[in->tag]++;
+    if (in->is_async) {
+      if ((size_t)in->tag >= core.tag_outstanding.size()) core.tag_outstanding.resize(in->tag + 1, 0);
+      core.tag_outstanding[in->tag]++;
+    }
     else core.sync_wait = slot;
     if (skip) {
       in->unit = 0;

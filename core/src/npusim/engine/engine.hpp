@@ -172,7 +172,7 @@ class Engine {
     Walker w;
     int inflight = 0;
     int64_t spad_used = 0, spad_peak = 0;
-    std::unordered_map<int, int> tag_outstanding;
+    std::vector<int> tag_outstanding;  // per DMA tag (dense ids from flatten): async DMAs in flight
     int64_t sync_wait = -1;      // slot of a synchronous DMA blocking issue
     bool issue_scheduled = false;
     int next_array = 0, next_dma = 0;
