@@ -152,3 +152,34 @@ def test_reduction_epilogue_switch(passes, expect):
     gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
     ks = LoweredGraph(gm, "t", fusion_passes(passes)).kernels
     assert [(k.op, k.epilogue) for k in ks][:len(expect)] == expect
+
+
+def test_prologue_is_kept_only_when_the_judge_finds_it_not_slower():
+    def fn(x, w):
+        return F.linear(F.gelu(x * 0.5), w)
+
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(torch.randn(6, 10), torch.randn(12, 10))
+    seen = []
+
+    def judge(verdict):
+        def j(fused, unfused):
+            seen.append(([(k.op, k.prologue) for k in fused], [k.op for k in unfused]))
+            return verdict
+        return j
+
+    kept = LoweredGraph(gm, "t", set(FUSION_PASSES), judge=judge(True)).kernels
+    refused = LoweredGraph(gm, "t", set(FUSION_PASSES), judge=judge(False)).kernels
+    assert [k.op for k in kept] == ["gemm"] and kept[0].prologue
+    assert [k.op for k in refused] == ["vector", "gemm"] and not refused[1].prologue
+    assert seen[0] == ([("gemm", kept[0].prologue)], ["vector", "gemm"])
+
+
+def test_session_judge_compares_simulated_cycles():
+    from npusim_frontends.backend import Session
+    from npusim.kernels import KernelSpec
+
+    s = Session(load_config("tpuv3"))
+    big = [KernelSpec("vector", {"R": 256, "C": 256}, epilogue=("exp",))]
+    small = [KernelSpec("vector", {"R": 16, "C": 16}, epilogue=("exp",))]
+    assert s.not_slower(small, big) and not s.not_slower(big, small)
+    assert Session(load_config("tpuv3", overrides={"sim.timing": False})).not_slower(big, small)

@@ -80,6 +80,7 @@ class Session:
         self._sim: dict[int, object] = {}
         self._ncaptured = 0
         self.graph_hooks: list = []  # callables(gm) applied to every ATen graph before lowering
+        self._judged: dict = {}  # (fused, unfused kernel signatures) -> fused not slower
 
     # -- torch.compile entry ------------------------------------------------------------------------
     def __call__(self, gm: torch.fx.GraphModule, example_inputs):
@@ -103,13 +104,27 @@ class Session:
         expand_sdpa(gm, decompositions())
         for hook in self.graph_hooks:
             hook(gm)
-        lg = LoweredGraph(gm, tag, self.passes)
+        lg = LoweredGraph(gm, tag, self.passes, judge=self.not_slower)
         self.graphs.append(lg)
         self.timings["compile_s"] += time.perf_counter() - t0
 
         def run(*args):
             return self.execute(lg, list(args))
         return run
+
+    def not_slower(self, fused: list, unfused: list) -> bool:
+        """Fusion judge: the fused kernels simulate in no more cycles than the unfused ones (always true
+        with the timing simulation off: nothing to compare)."""
+        if not self.machine.sim.timing:
+            return True
+        from npusim_frontends import simulate as sim
+
+        key = (tuple(k.signature() for k in fused), tuple(k.signature() for k in unfused))
+        if key not in self._judged:
+            cf = sim.run(fused, self.machine, self.plugins).total_cycles
+            cu = sim.run(unfused, self.machine, self.plugins).total_cycles
+            self._judged[key] = cf <= cu
+        return self._judged[key]
 
     # -- one call of one graph ------------------------------------------------------------------------
     def simulate(self, lg: LoweredGraph):

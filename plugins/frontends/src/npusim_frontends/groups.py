@@ -126,8 +126,11 @@ def _tensor_inputs(node: fx.Node) -> list:
     return [a for a in node.all_input_nodes if isinstance(val(a), torch.Tensor)]
 
 
-def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
-    """Groups in execution order (a group runs at the position of its last node)."""
+def partition(gm: fx.GraphModule, passes: set[str], judge=None) -> list[Group]:
+    """Groups in execution order (a group runs at the position of its last node).
+
+    judge(fused_kernels, unfused_kernels) -> bool, when given, vets fusions whose benefit depends on
+    the machine (GEMM prologues: the operand work repeats on every reload of its tile)."""
     groups: list[Group] = []
     owner: dict[fx.Node, Group] = {}
     for node in gm.graph.nodes:
@@ -149,7 +152,7 @@ def partition(gm: fx.GraphModule, passes: set[str]) -> list[Group]:
     if "prologue" in passes:
         from npusim_frontends.prologue_fusion import fuse_gemm_prologues
 
-        groups = fuse_gemm_prologues(groups, owner)
+        groups = fuse_gemm_prologues(groups, owner, judge)
     if "reduction_epilogue" in passes or "reduction_reduction" in passes:
         from npusim_frontends.reduction_fusion import fuse_reductions
 

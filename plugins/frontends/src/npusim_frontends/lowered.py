@@ -23,10 +23,10 @@ class UntimedOpWarning(UserWarning):
 class LoweredGraph:
     """Kernels of one FX graph (`tag` = fw | bw | inference | graph name) and how to execute them."""
 
-    def __init__(self, gm: fx.GraphModule, tag: str, passes: set[str]):
+    def __init__(self, gm: fx.GraphModule, tag: str, passes: set[str], judge=None):
         self.gm = gm
         self.tag = tag
-        self.groups = partition(gm, passes)
+        self.groups = partition(gm, passes, judge)
         self.kernels = []
         self.kernel_group: list[int] = []  # kernel index -> group index
         self.group_kernels: list[list[int]] = []

@@ -3,7 +3,10 @@
 The chain (scale, cast, activation, dequant, ...) is applied to the A or B tile in the scratchpad right
 after its DMA, before the matmul, so its output is never written to DRAM and read back; the GEMM
 reads the chain's input instead. Between the chain and the GEMM only contiguous reshapes and one 2-D
-transpose (t / transpose / permute [1, 0], as in linear's weight) are allowed.
+transpose (t / transpose / permute [1, 0], as in linear's weight) are allowed. The operand work repeats
+on every reload of its tile (A once per N tile unless resident), so with a `judge` (the Session's:
+simulate both variants on the machine) a prologue is kept only when the fused GEMM is not slower than
+the elementwise kernel plus the plain GEMM.
 """
 from __future__ import annotations
 
@@ -46,7 +49,20 @@ def _trace_operand(operand: fx.Node, owner: dict):
     return node, views, transposed
 
 
-def fuse_gemm_prologues(groups: list[Group], owner: dict) -> list[Group]:
+def _worth_it(h: Group, role: str, pro: OperandPrologue, judge) -> bool:
+    """judge(fused kernels, unfused kernels) on this GEMM with and without the prologue."""
+    if judge is None:
+        return True
+    from npusim_frontends.specs import group_kernels
+
+    unfused = [*group_kernels(pro.group, "judge.prologue"), *group_kernels(h, "judge.gemm")]
+    h.operand_prologues[role] = pro
+    fused = group_kernels(h, "judge.gemm")
+    del h.operand_prologues[role]
+    return judge(fused, unfused)
+
+
+def fuse_gemm_prologues(groups: list[Group], owner: dict, judge=None) -> list[Group]:
     """Attach single-use elementwise producers of 2-D GEMM operands to the GEMM group; drop them as kernels."""
     absorbed: set[int] = set()
     for h in groups:
@@ -69,7 +85,10 @@ def fuse_gemm_prologues(groups: list[Group], owner: dict) -> list[Group]:
                 continue
             if any(owner.get(v) is None or owner[v].kind != "view" for v in views):
                 continue
-            h.operand_prologues[role] = OperandPrologue(p, views, transposed)
+            pro = OperandPrologue(p, views, transposed)
+            if not _worth_it(h, role, pro, judge):
+                continue
+            h.operand_prologues[role] = pro
             absorbed.add(id(p))
             absorbed.update(id(owner[v]) for v in views)
     return [g for g in groups if id(g) not in absorbed]
