@@ -42,19 +42,23 @@ class DramDevice : public MemoryDevice {
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   using HeapEnt = PendingEntry;
-  struct Bank {
+  struct Bank {  // fields read by every scheduling decision first (one cache line), queues last
+    int32_t ver = 0;              // pending/ready entries of an older version are stale
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
-    int64_t open_row = -1;
-    int64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0, next_refpb = 0;
-    AccQueue rq, wq;              // access ids waiting for this bank, oldest first
     int active = 0;               // listed in Chan::active
-    int32_t active_pos = 0;       // its index there (O(1) removal)
-    int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
-    int32_t ver = 0;              // heap entries of an older version are stale
     // cached scheduler candidate of this bank (valid until the bank's queue/state or the write mode changes)
-    int cand_valid = 0, cand_mode = 0, cand_cmd = 0, cand_hit = 0;
-    int32_t cand_acc = -1, cand_slot = 0;  // cand_slot: command bus (0 row, 1 column; 0 with one shared bus)
-    int64_t cand_seq = 0, cand_key = 0;    // cand_key: scheduler priority, lower first (see prio())
+    int cand_valid = 0, cand_mode = 0, cand_cmd = 0;
+    int32_t cand_slot = 0;        // command bus (0 row, 1 column; 0 with one shared bus)
+    int64_t cand_key = 0;         // scheduler priority, lower first (see prio())
+    int64_t next_rd = 0, next_wr = 0, next_act = 0;
+    int64_t next_pre = 0, next_refpb = 0;
+    int64_t open_row = -1;
+    int64_t cand_seq = 0;
+    int32_t cand_acc = -1;
+    int cand_hit = 0;
+    int32_t active_pos = 0;       // index in Chan::active (O(1) removal)
+    int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
+    AccQueue rq, wq;              // access ids waiting for this bank, oldest first
   };
   struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
   struct Unit {  // one pseudo-channel x rank: owns banks, tFAW window, refresh
