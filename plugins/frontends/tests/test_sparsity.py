@@ -73,6 +73,9 @@ def test_zero_tiles_of_a_skip_movin_and_matmul():
                                                         "gemms_reduced")}
     assert res.extra["functional_check"]["status"] == "passed"
     torch.testing.assert_close(out, a @ b)
+    from npusim.engine.report import togsim_log
+    assert f"[info] Sparsity: MOVIN skipped {sp['loads_skipped']} ({skipped_bytes} B)" in togsim_log(res)
+    assert "Sparsity" not in togsim_log(dense)
 
 
 def test_zero_weight_fold_reduces_gemm_latency():

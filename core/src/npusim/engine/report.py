@@ -49,6 +49,11 @@ def togsim_log(res: SimResult) -> str:
     if res.cache:
         lines.append(f"[info] L2 flush: write-backs {res.flush_writebacks}, cycles {res.flush_cycles} "
                      "(not in total execution cycles)")
+    sp = res.extra.get("sparsity") or {}
+    if any(sp.values()):
+        lines.append(f"[info] Sparsity: MOVIN skipped {sp['loads_skipped']} ({sp['bytes_skipped']} B), GEMM skipped "
+                     f"{sp['gemms_skipped']}, reduced {sp['gemms_reduced']}, latency cycles saved "
+                     f"{sp['gemm_latency_cycles_saved']}")
     lines.append(f"[info] Total execution cycles: {res.total_cycles}")
     lines.append(f"[info] Simulated time: {res.simulated_seconds * 1e3:.6f} ms")
     lines.append(f"[info] Wall-clock time for simulation: {res.wall_seconds:.3f} seconds")
