@@ -10,12 +10,14 @@ SOURCES = ["topology.cpp", "allocator.cpp", "booksim_net.cpp", "split_net.cpp", 
 HEADERS = ["noc_params.hpp", "topology.hpp", "allocator.hpp", "booksim_net.hpp", "split_net.hpp", "traffic.hpp"]
 TOPOLOGY_IDS = {"mesh": 0, "torus": 1, "fly": 2, "anynet": 3, "cmesh": 4}
 ALLOCATOR_IDS = {"islip": 0, "separable_input_first": 1, "separable_output_first": 2}
+# -fno-semantic-interposition: calls between the library's own functions may be inlined (hot per-cycle path)
+FLAGS = ["-fno-semantic-interposition"]
 TRAFFIC_IDS = {"uniform": 0, "transpose": 1, "bitcomp": 2, "hotspot": 3}
 
 
 def gbl():
     """The cppyy `npusim` namespace with the network classes loaded."""
-    load_cpp("npusim_noc", [CPP / s for s in SOURCES], [CPP / h for h in HEADERS], [CPP])
+    load_cpp("npusim_noc", [CPP / s for s in SOURCES], [CPP / h for h in HEADERS], [CPP], extra_flags=FLAGS)
     import cppyy
 
     return cppyy.gbl.npusim

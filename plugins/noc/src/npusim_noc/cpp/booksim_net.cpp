@@ -38,7 +38,9 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
   std::vector<size_t> at(routers_.size() + 1, 0);
   for (int r = 0; r < topo_.num_routers(); ++r) {
     const size_t P = topo_.num_ports(r);
-    at[r + 1] = at[r] + words(((P + 63) / 64) * 8 + P * sizeof(PortState) + 2 * P * V_ * std::max(sizeof(InVC), sizeof(OutVC)));
+    const size_t PVB = P * V_ * B_;
+    at[r + 1] = at[r] + words(((P + 63) / 64) * 8 + P * sizeof(PortState) + P * V_ * (sizeof(InVC) + sizeof(OutVC)) +
+                              PVB * sizeof(int64_t) + (PVB * sizeof(Flit) + 7) / 8 * 8);
   }
   arena_.assign(at.back() + 8, 0);
   uint64_t* base = arena_.data() + ((64 - (reinterpret_cast<uintptr_t>(arena_.data()) & 63)) & 63) / 8;
@@ -60,11 +62,13 @@ BookSimNetwork::BookSimNetwork(const NocParams& p)
       int kind = topo_.router(r).out[q].kind;
       for (int v = 0; v < V_; ++v) R.out[q * V_ + v].credits = kind == kRouterPort ? B_ : kind == kTerminalPort ? kInfCredits : 0;
     }
-    R.buf.assign((size_t)R.P * V_ * B_, Flit{0, 0, 0, 0, 0});
-    R.cring.assign((size_t)R.P * V_ * B_, 0);
+    b += R.P * V_ * sizeof(OutVC);
+    const size_t PVB = (size_t)R.P * V_ * B_;
+    R.cring = reinterpret_cast<int64_t*>(b);  // arena_ starts zeroed
+    b += PVB * sizeof(int64_t);
+    R.buf = reinterpret_cast<Flit*>(b);
+    for (size_t i = 0; i < PVB; ++i) new (&R.buf[i]) Flit{0, 0, 0, 0, 0};
     for (int q = 0; q < R.P; ++q) R.ps[q].freevc = V_ == 64 ? ~0ULL : (1ULL << V_) - 1;
-    R.link_flits.assign(R.P, 0);
-    R.xbar_flits.assign(R.P, 0);
     R.va = Allocator(p.vc_allocator, p.alloc_iters, R.P * V_, R.P * V_);
     R.sa = Allocator(p.sw_allocator, p.alloc_iters, R.P * isp, R.P * osp);
   }
@@ -501,10 +505,10 @@ void BookSimNetwork::router_step(int r, int64_t u, bool& again_out, int64_t& wak
     // after traversal the output channel takes one flit per cycle
     int64_t depart = std::max(step_cycle_of(st_done - 1) + 1, R.ps[op].port_free);
     R.ps[op].port_free = depart + 1;
-    ++R.xbar_flits[port];
+    ++R.ps[port].xbar_flits;
     const PortLink& dn = ports.out[op];
     if (dn.kind == kRouterPort) {
-      ++R.link_flits[op];
+      ++R.ps[op].link_flits;
       ++f.hops;  // every flit of a packet takes the same channels; the tail's count is the packet's
       schedule(depart + dn.latency, Ev{kFlitArrive, dn.peer, dn.peer_port, v.out_vc, f});
     } else {
@@ -692,8 +696,7 @@ void BookSimNetwork::reset_stats() {
   plat_sum_ = nlat_sum_ = hops_sum_ = ps_sum_ = 0;
   window_flits_ejected = 0;
   for (auto& R : routers_) {
-    std::fill(R.link_flits.begin(), R.link_flits.end(), 0);
-    std::fill(R.xbar_flits.begin(), R.xbar_flits.end(), 0);
+    for (int q = 0; q < R.P; ++q) R.ps[q].link_flits = R.ps[q].xbar_flits = 0;
   }
 }
 
@@ -705,9 +708,9 @@ std::string BookSimNetwork::stats_json() {
     const Router& R = routers_[r];
     int64_t x = 0;
     for (int q = 0; q < R.P; ++q) {
-      x += R.xbar_flits[q];
+      x += R.ps[q].xbar_flits;
       if (topo_.router(r).out[q].kind == kRouterPort) {
-        double u = R.link_flits[q] / cyc;
+        double u = R.ps[q].link_flits / cyc;
         lsum += u;
         lmax = std::max(lmax, u);
         ++links;

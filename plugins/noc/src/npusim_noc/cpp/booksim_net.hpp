@@ -79,19 +79,20 @@ class BookSimNetwork : public Interconnect {
     uint64_t tailp = 0;       // output port: bit v set while VC v waits for its tail credit
     int64_t port_free = 0;    // output port: next cycle the output channel can take a flit
     int vc_ptr = 0;           // input port: VC after the last switch grant (round-robin tie-break)
+    int64_t xbar_flits = 0;   // input port: flits through the crossbar (statistics window)
+    int64_t link_flits = 0;   // output port: flits onto the router-router channel (statistics window)
   };
   struct Router {
     int P = 0;
     int flits = 0;            // flits buffered in this router
     int64_t wake = 0;         // no VC can act before this cycle
     uint64_t* pmask = nullptr;  // bit p set while input port p has a VC holding flits (64 ports a word)
-    PortState* ps = nullptr;  // [port]            (pmask, ps, in, out: this router's block of arena_)
+    PortState* ps = nullptr;  // [port]            (pmask .. buf: this router's block of arena_)
     InVC* in = nullptr;       // [port * V + vc]
     OutVC* out = nullptr;     // [port * V + vc]
+    int64_t* cring = nullptr; // [(port * V + vc) * B + i]: arrival cycles of returning credits
+    Flit* buf = nullptr;      // [(port * V + vc) * B + slot]
     bool active = false;
-    std::vector<Flit> buf;    // [(port * V + vc) * B + slot]
-    std::vector<int64_t> cring;  // [(port * V + vc) * B + i]: arrival cycles of returning credits
-    std::vector<int64_t> link_flits, xbar_flits;
     Allocator va, sa;
     // hold_switch_for_packet: per expanded input the held VC and output, per expanded output the input (-1: none)
     std::vector<int> hold_vc, hold_in, hold_out;
@@ -171,7 +172,7 @@ class BookSimNetwork : public Interconnect {
   Tick period_;
   int64_t cycle_ = 0;
   std::vector<Router> routers_;
-  std::vector<uint64_t> arena_;  // storage of every router's pmask, ps, in and out
+  std::vector<uint64_t> arena_;  // storage of every router's pmask, ps, in, out, cring and buf
   std::vector<Source> sources_;
   std::vector<int> active_routers_, active_sources_;
   std::vector<PktRec> pkts_;
