@@ -32,7 +32,10 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, Grants& grants) {
     grants.push_back(best);
     return;
   }
-  for (int i = 0; i < n; ++i) in_match_[reqs[i].in] = out_match_[reqs[i].out] = -1;
+  // matches only matter to later iterations: a single iteration neither reads nor records them
+  const bool multi = iters_ > 1;
+  if (multi)
+    for (int i = 0; i < n; ++i) in_match_[reqs[i].in] = out_match_[reqs[i].out] = -1;
   for (int it = 0; it < iters_; ++it) {
     for (int i = 0; i < n; ++i) best_in_[reqs[i].in] = best_out_[reqs[i].out] = -1;
     bool any = false;
@@ -40,7 +43,7 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, Grants& grants) {
       // input arbiters pick one output each, output arbiters pick among the inputs that chose them
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
-        if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
+        if (it > 0 && (in_match_[q.in] >= 0 || out_match_[q.out] >= 0)) continue;
         int& b = best_in_[q.in];
         if (b < 0 || in_better(q, reqs[b])) b = i;
       }
@@ -53,7 +56,7 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, Grants& grants) {
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_out_[q.out] != i) continue;
-        in_match_[q.in] = out_match_[q.out] = i;
+        if (multi) in_match_[q.in] = out_match_[q.out] = i;
         in_ptr_[q.in] = q.out + 1 == nout_ ? 0 : q.out + 1;
         out_ptr_[q.out] = q.in + 1 == nin_ ? 0 : q.in + 1;
         grants.push_back(i);
@@ -63,7 +66,7 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, Grants& grants) {
       // output arbiters grant one input each (request phase), input arbiters accept one grant
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
-        if (in_match_[q.in] >= 0 || out_match_[q.out] >= 0) continue;
+        if (it > 0 && (in_match_[q.in] >= 0 || out_match_[q.out] >= 0)) continue;
         int& b = best_out_[q.out];
         if (b < 0 || out_better(q, reqs[b])) b = i;
       }
@@ -76,7 +79,7 @@ void Allocator::allocate_many(const AllocRequest* reqs, int n, Grants& grants) {
       for (int i = 0; i < n; ++i) {
         const auto& q = reqs[i];
         if (best_in_[q.in] != i) continue;
-        in_match_[q.in] = out_match_[q.out] = i;
+        if (multi) in_match_[q.in] = out_match_[q.out] = i;
         // iSLIP (McKeown 1999) moves pointers only for grants accepted in the first iteration;
         // the separable output-first allocator moves them on every final grant.
         if (kind_ == kSeparableOutputFirst || it == 0) {
