@@ -123,12 +123,15 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     throw std::out_of_range("DramDevice::try_send: channel out of range");
   if (req.bytes <= 0) throw std::invalid_argument("DramDevice::try_send: bytes must be > 0");
   Chan& ch = ch_[req.channel];
-  // First cycle at which the request is visible. If advance() already ran that cycle, the request joins
-  // it (decide() runs again for that cycle below; commands already issued there keep their bus slots).
+  // The controller samples its request queues on its own clock edges: a request offered at time `now` joins
+  // at the first DRAM clock edge >= now and is considered from that cycle's scheduling decision on. If this
+  // channel already took its decision for that edge (the kernel offers requests at `now` after advancing
+  // the devices to `now`), the queue sample of that edge did not contain the request, so it is considered
+  // from the next edge: a decided cycle is never re-run (as in Ramulator 2, where a request enqueued by the
+  // frontend is seen by the controller's tick() of the next cycle).
   if (now != memo_now_) { memo_now_ = now; memo_cycle_ = (now + spec_.tck_ps - 1) / spec_.tck_ps; }
   int64_t A = memo_cycle_;
-  bool rerun = false;
-  if (A <= last_cycle_) { A = last_cycle_; rerun = true; }
+  if (A <= ch.last_dec) A = ch.last_dec + 1;
   run_if_due(req.channel, A - 1);
   const int64_t first = req.addr >> rb_bits_, last = (req.addr + req.bytes - 1) >> rb_bits_;
   const int64_t nacc = last - first + 1;
@@ -162,19 +165,14 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
     if (!bk.active) { bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank); }
   }
   queued += nacc;
-  if (rerun) {  // decided once for all arrivals of that cycle, at the start of the next run_channel
-    ch.rerun = A;
-    ch.next_decision = std::min(ch.next_decision, A + 1);
-  } else {
-    ch.next_decision = std::min(ch.next_decision, A);
-  }
+  ch.next_decision = std::min(ch.next_decision, A);
   sync(req.channel);
   return true;
 }
 
 void DramDevice::sync(int c) {
   const Chan& ch = ch_[c];
-  run_at_[c] = ch.rerun >= 0 ? std::min(ch.rerun, ch.next_decision) : ch.next_decision;
+  run_at_[c] = ch.next_decision;
   dec_at_[c] = (ch.nread + ch.nwrite > 0 && ch.next_decision < kFar) ? ch.next_decision * spec_.tck_ps : kNever;
 }
 
@@ -185,11 +183,6 @@ void DramDevice::run_channel(int c, int64_t until_cycle) {
 
 void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
-  if (ch.rerun >= 0 && ch.rerun <= until_cycle) {
-    const int64_t r = ch.rerun;
-    ch.rerun = -1;
-    ch.next_decision = std::min(ch.next_decision, redecide(c, r));
-  }
   if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
   if (spec_.refresh != 2 && ch.nread + ch.nwrite == 0) {
     // Idle fast-forward: with no requests and all banks closed, refreshes repeat identically; skip
@@ -238,7 +231,6 @@ void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
     for (int w = 0; w < 2; ++w)
       if (ch.fin_head[w] < ch.fin[w].size()) fin_at_[c] = std::min<Tick>(fin_at_[c], ch.fin[w][ch.fin_head[w]].time);
   }
-  if (until > last_) { last_ = until; last_cycle_ = last_ / spec_.tck_ps; }
 }
 
 Tick DramDevice::next_event() {
@@ -424,6 +416,7 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
 int64_t DramDevice::decide(int c, int64_t T) {
   Chan& ch = ch_[c];
   ch.st.decisions++;
+  ch.last_dec = T;
   update_mode(ch);
   const int wm = ch.write_mode;
   int64_t next = kFar;
@@ -498,32 +491,6 @@ int64_t DramDevice::decide(int c, int64_t T) {
   if (have0) issue(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
   if (have1) issue(c, T, pick.cmd[1], pick.bank[1], pick.acc[1]);
   return T + 1;
-}
-
-int64_t DramDevice::redecide(int c, int64_t T) {
-  // Cycle T was decided before these arrivals: every bank that could issue on a free bus then did, so only
-  // banks touched by the arrivals can add a command now (unless the write mode flips: then decide again).
-  Chan& ch = ch_[c];
-  const int old_mode = ch.write_mode;
-  update_mode(ch);
-  if (ch.write_mode != old_mode || spec_.scheduler == 1) return decide(c, T);
-  ch.st.decisions++;
-  const int wm = ch.write_mode;
-  int32_t bb[2] = {-1, -1};
-  int64_t best_key[2] = {INT64_MAX, INT64_MAX};
-  const bool due = spec_.refresh != 2 && T >= ch.ref_min;  // some unit has a refresh pending
-  for (int32_t b : ch.touched) {
-    Bank& bk = ch.banks[b];
-    if (!bk.active || (due && unit_blocked(ch, bk.unit, b, T)) || !bank_cand(ch, b, wm)) continue;
-    if (earliest(ch, bk.cand_cmd, b) > T) continue;
-    if (bk.cand_key < best_key[bk.cand_slot]) { best_key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = b; }
-  }
-  for (int sl = 0; sl < 2; ++sl) {
-    if (bb[sl] < 0) continue;
-    const Bank& bk = ch.banks[bb[sl]];
-    issue(c, T, bk.cand_cmd, bb[sl], bk.cand_acc);
-  }
-  return T + 1;  // the touched banks enter the readiness heap at the next full decision
 }
 
 void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const int32_t acc) {

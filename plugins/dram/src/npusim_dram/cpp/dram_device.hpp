@@ -93,7 +93,7 @@ class DramDevice : public MemoryDevice {
     int64_t next_row = 0, next_col = 0;  // command-bus availability
     int64_t next_decision = 0;     // next cycle at which decide() must run
     int64_t ref_min = 0;           // min over units of ref_due (no unit is due before it)
-    int64_t rerun = -1;            // an already-processed cycle that must be decided again (late arrivals)
+    int64_t last_dec = -1;         // last cycle decide() ran (its queue sample is taken: arrivals join later)
     int write_mode = 0;
     // Completions in time order: reads (issue + nCL + nBL) and writes (issue + nCWL + nBL) each finish in
     // issue order, so two FIFOs per channel replace a global priority queue.
@@ -117,7 +117,6 @@ class DramDevice : public MemoryDevice {
 
   void run_channel(int c, int64_t until_cycle);
   int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
-  int64_t redecide(int c, int64_t T);  // cycle T again after late arrivals: only their banks can add commands
   void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
   // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
   bool bank_cand(Chan& ch, int32_t b, int write_mode) {
@@ -131,7 +130,7 @@ class DramDevice : public MemoryDevice {
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
   __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, inlined
   void update_ref_min(Chan& ch);
-  // run_channel only when the channel has work up to until_cycle (a rerun or a decision due)
+  // run_channel only when the channel has work up to until_cycle (a decision due)
   void run_if_due(int c, int64_t until_cycle) {
     if (run_at_[c] <= until_cycle) run_channel(c, until_cycle);
   }
@@ -153,12 +152,11 @@ class DramDevice : public MemoryDevice {
   std::vector<Cand> cands_;
   std::vector<int32_t> ready_;
   int64_t seq_ = 0;
-  Tick last_ = -1, last_done_ = 0;
+  Tick last_done_ = 0;
   // Per-channel summaries, contiguous so advance() and next_event() skip idle channels cheaply:
-  std::vector<int64_t> run_at_;  // first cycle run_channel has work (min of rerun and next_decision)
+  std::vector<int64_t> run_at_;  // first cycle run_channel has work (next_decision)
   std::vector<Tick> dec_at_;     // next decision time while accesses are queued, else kNever
   std::vector<Tick> fin_at_;     // earliest queued completion, else kNever
-  int64_t last_cycle_ = -1;             // last_ / tck_ps (-1 before the first advance)
   Tick memo_now_ = -1;                  // try_send: last `now` seen and its first visible cycle
   int64_t memo_cycle_ = 0;
   int64_t rtw_ = 0, burst_ = 0;         // read-to-write turnaround, column-to-column spacing (tCK)
