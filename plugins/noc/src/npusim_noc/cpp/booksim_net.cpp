@@ -210,6 +210,13 @@ void BookSimNetwork::process_events() {
   auto& slot = wheel_[cycle_ & wheel_mask_];
   for (size_t i = 0; i < slot.size(); ++i) {
     const Ev e = slot[i];
+    if (i + 1 < slot.size() && slot[i + 1].type == kFlitArrive) {  // the next arrival's input VC and buffer
+      const Ev& nx = slot[i + 1];
+      const Router& N = routers_[nx.a];
+      const int niv = nx.b * V_ + nx.c;
+      __builtin_prefetch(&N.in[niv]);
+      __builtin_prefetch(&N.buf[(size_t)niv * B_]);
+    }
     switch (e.type) {
       case kFlitArrive: {
         --flit_events_;
@@ -599,6 +606,12 @@ void BookSimNetwork::step_cycle() {
   size_t keep = 0;
   for (size_t i = 0; i < active_routers_.size(); ++i) {
     int r = active_routers_[i];
+    if (i + 1 < active_routers_.size()) {  // start loading the next router's state while this one runs
+      const Router& N = routers_[active_routers_[i + 1]];
+      __builtin_prefetch(N.pmask);
+      __builtin_prefetch(N.in);
+      __builtin_prefetch(N.in + 2);
+    }
     run_router(r);
     if (routers_[r].flits > 0) active_routers_[keep++] = r;
     else routers_[r].active = false;
