@@ -5,6 +5,16 @@ from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
 from npusim.tog import Dim, TogBuilder
 
+# KernelSpec.params a_bytes / b_bytes / c_bytes: DRAM element width of an operand that differs from
+# kernel.dtype (int8 weights dequantized on load, _int_mm's int32 output) -> a dtype of that width.
+BYTES_DTYPE = {1: "int8", 2: "fp16", 4: "fp32", 8: "fp64"}
+
+
+def operand_dtype(kernel: KernelSpec, role: str) -> str:
+    """DRAM element type of GEMM operand `role` ("a", "b" or "c")."""
+    nb = kernel.params.get(f"{role}_bytes")
+    return BYTES_DTYPE.get(nb, kernel.dtype) if nb else kernel.dtype
+
 
 def check_tiles(kernel: KernelSpec, mapping: Mapping, names) -> dict[str, int]:
     """Tile size per dimension, validated: 1 <= tile <= dim for every dimension of the kernel."""
@@ -97,9 +107,12 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     tk = max(1, min(t["K"], sub_k))
     b.meta["k_step"] = tk
     ops = kernel.operands
-    a = b.tensor("A", (nb, M, K), dt, ops.get("A", ""))
-    w = b.tensor("B", (nb, K, N), dt, ops.get("B", ""))
-    c = b.tensor("C", (nb, M, N), dt, ops.get("C", ""))
+    a = b.tensor("A", (nb, M, K), operand_dtype(kernel, "a"), ops.get("A", ""))
+    w = b.tensor("B", (nb, K, N), operand_dtype(kernel, "b"), ops.get("B", ""))
+    c = b.tensor("C", (nb, M, N), operand_dtype(kernel, "c"), ops.get("C", ""))
+    # Fused prologue: the first params["prologue_a"] ops run on every loaded A tile, the rest on B tiles.
+    npa = kernel.params.get("prologue_a", 0)
+    pro = {"A": kernel.prologue[:npa], "B": kernel.prologue[npa:]}
     dm = {"M": Dim(t["M"], 0, "m", M), "N": Dim(t["N"], 0, "n", N)}
     a_off = {"b": M * K} if bmm else {}
     w_off = {"b": K * N} if bmm else {}
@@ -111,16 +124,25 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     resident = check_resident(kernel, mapping, t, order)
     b.meta["resident"] = resident
 
+    def prologue(role, ld, dims):
+        """The operand's fused elementwise ops on a freshly loaded tile, in the scratchpad."""
+        for op in pro[role]:
+            ld = b.vector(op, dims, dt, deps=[ld], name=f"prologue_{op}")
+        return ld
+
     def panel_load():
         """The resident operand's whole K panel, loaded once per tile of its own outer dimension."""
         if resident == "A":
-            return b.load(a, [Dim(t["M"], K, "m", M), Dim(K, 1)], a_off, tag="ld")
-        return b.load(w, [Dim(K, N), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
+            return prologue("A", b.load(a, [Dim(t["M"], K, "m", M), Dim(K, 1)], a_off, tag="ld"), [dm["M"], Dim(K)])
+        return prologue("B", b.load(w, [Dim(K, N), Dim(t["N"], 1, "n", N)], w_off, tag="ld"), [Dim(K), dm["N"]])
 
     def tile(panel):
         with b.loop("k", K, step=tk, kind="accum"):
-            la = panel if resident == "A" else b.load(a, [Dim(t["M"], K, "m", M), Dim(tk, 1, "k", K)], a_off, tag="ld")
-            lb = panel if resident == "B" else b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld")
+            dk = Dim(tk, 0, "k", K)
+            la = panel if resident == "A" else prologue(
+                "A", b.load(a, [Dim(t["M"], K, "m", M), Dim(tk, 1, "k", K)], a_off, tag="ld"), [dm["M"], dk])
+            lb = panel if resident == "B" else prologue(
+                "B", b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld"), [dk, dm["N"]])
             gs = split_gemms(b, dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, [la, lb], "gemm", split)
         last = gs
         for op in kernel.epilogue:

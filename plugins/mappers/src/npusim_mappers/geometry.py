@@ -77,19 +77,26 @@ def _lane_share(n: int, lanes: int, stride: int) -> int:
     return math.ceil(math.ceil(n / stride) / lanes) * stride
 
 
+def buffer_bytes(kernel: KernelSpec) -> list[int]:
+    """Element size of a GEMM's A, B, C buffers: operands may be stored wider or narrower than
+    the kernel dtype (params a_bytes / b_bytes / c_bytes, e.g. int8 weights, int32 _int_mm output)."""
+    eb = dtype_bytes(kernel)
+    return [int(kernel.params.get(f"{r}_bytes") or eb) for r in ("a", "b", "c")]
+
+
 def footprint(kernel: KernelSpec, tiles: dict[str, int], lanes: int, lane_axis: str = "",
               lane_stride: int = 1) -> tuple[int, int]:
     """(total scratchpad bytes, bytes in the fullest lane) of one iteration's buffers."""
-    eb = dtype_bytes(kernel)
     total = per_lane = 0
     bufs = buffers(kernel, tiles)
-    for rows, cols in bufs:
-        total += rows * cols
+    widths = buffer_bytes(kernel) if kernel.op in ("gemm", "bmm") else [dtype_bytes(kernel)] * len(bufs)
+    for (rows, cols), eb in zip(bufs, widths):
+        total += rows * cols * eb
         if kernel.op == "vector" and lane_axis == "R":
-            per_lane += _lane_share(rows, lanes, lane_stride) * cols
+            per_lane += _lane_share(rows, lanes, lane_stride) * cols * eb
         else:
-            per_lane += rows * _lane_share(cols, lanes, lane_stride if kernel.op == "vector" else 1)
-    return total * eb, per_lane * eb
+            per_lane += rows * _lane_share(cols, lanes, lane_stride if kernel.op == "vector" else 1) * eb
+    return total, per_lane
 
 
 def limits(machine, double_buffer: bool) -> tuple[int, int]:
@@ -168,7 +175,8 @@ def lowered_footprint(kernel: KernelSpec, mapping: Mapping, machine) -> tuple[in
     if kernel.op in ("gemm", "bmm") and mapping.resident in ("A", "B"):
         # A resident panel is the whole K (TILE_K = K) instead of one streamed K slice: buffers()
         # gives (rows, cols) with cols spread over the lanes, A = (TM, K), B = (K, TN).
-        t, eb, lanes = mapping.tiles, dtype_bytes(kernel), machine.core.vector_lanes
+        t, lanes = mapping.tiles, machine.core.vector_lanes
+        eb = buffer_bytes(kernel)[0 if mapping.resident == "A" else 1]
         sub = lowered_tiles(kernel, mapping, machine)["K"]
         total += (t["M"] if mapping.resident == "A" else t["N"]) * (t["K"] - sub) * eb
         if mapping.resident == "A":
