@@ -90,6 +90,10 @@ def test_window_positions_are_separate_folds_unless_few_channels():
         assert tog.meta["variant"] == ("multi_tile" if packed else "base")
         assert gemm.dims[2].size == (9 * c if packed else c)
         assert (loops[-1].var == "kp") is not packed
+    # the variant follows PyTorchSim's switch: without multi_tile_conv even 3 channels run per position
+    off = load_config("tpuv3", overrides={"sim.compiler_optimization": ["fusion"]})
+    tog = lower(conv_kernel(1, 8, 8, 3, 64, 3, 3, pad=1), Mapping({**tiles, "C": 3}, ORDER), off)
+    assert tog.meta["variant"] == "base"
 
 
 @settings(max_examples=20, deadline=None)

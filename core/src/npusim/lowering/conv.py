@@ -74,11 +74,20 @@ def conv_tiles(kernel: KernelSpec, mapping: Mapping) -> dict[str, int]:
     return t
 
 
+def variant_enabled(machine, name: str) -> bool:
+    """Whether sim.compiler_optimization ('all', 'none' or a list, PyTorchSim's codegen_compiler_optimization)
+    enables lowering variant `name`."""
+    setting = getattr(getattr(machine, "sim", None), "compiler_optimization", "all")
+    if isinstance(setting, str):
+        return setting == "all" or setting == name
+    return name in setting
+
+
 def packs_window(kernel: KernelSpec, tiles: dict, machine) -> bool:
-    """True when the few-channel variant packs the kernel window positions into one GEMM's k."""
+    """True when the few-channel variant (multi_tile_conv) packs the window positions into one GEMM's k."""
     lanes = machine.core.vector_lanes if machine is not None else 128
     cg = conv_geometry(kernel)["Cg"]
-    return cg < max(1, lanes // 8) and tiles["C"] == cg
+    return cg < max(1, lanes // 8) and tiles["C"] == cg and variant_enabled(machine, "multi_tile_conv")
 
 
 def conv_split(kernel: KernelSpec, tiles: dict, machine) -> tuple[str, int, int]:

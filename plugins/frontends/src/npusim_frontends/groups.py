@@ -15,7 +15,9 @@ FUSION_PASSES = ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reducti
                  "reduction_epilogue", "reduction_reduction", "prologue")
 PASS_ALIASES = {"fusion": ("gemm_epilogue", "conv_epilogue", "elementwise_chain", "reduction_prologue")}
 # PyTorchSim's other codegen_compiler_optimization names select lowering variants, not fusion: they are
-# valid here (PyTorchSim configs load unchanged) and carried in the set for the lowering side.
+# valid here (PyTorchSim configs load unchanged). multi_tile_conv switches the conv lowering's few-channel
+# variant (lowering/conv.py); single_batch_conv needs no variant here because a conv GEMM's M is the tile's
+# output pixels, not the batch; subtile is always on (K / sub-tile streaming in the GEMM lowering).
 LOWERING_OPTIONS = ("single_batch_conv", "multi_tile_conv", "subtile")
 
 
