@@ -139,3 +139,15 @@ def test_resident_panel_when_k_fits_and_saves_rereads():
     assert kept.total_cycles < plain.total_cycles
     # K split over several tiles: nothing to keep
     assert make("heuristic", mc).best(KernelSpec("gemm", {"M": 4096, "N": 1024, "K": 1024})).resident == ""
+
+
+def test_batch_one_conv_streams_output_pixels():
+    """Batch-1 convs need no separate template (PyTorchSim's single_batch_conv): the conv GEMM's M is the
+    tile's output pixels, so a batch-1 ResNet layer still streams at least an array's worth of rows."""
+    mc = machine("tpuv3")
+    for hw, c, stride in ((56, 64, 1), (28, 128, 1), (14, 256, 1), (7, 512, 1), (56, 128, 2)):
+        kernel = conv(1, hw, c, c, stride=stride)
+        info = check_mapping(kernel, make("heuristic", mc).best(kernel), mc)
+        t = info.tog.meta["mapping"]["tiles"]
+        out = info.extents["H"] * info.extents["W"]
+        assert t["N"] == 1 and t["H"] * t["W"] >= min(mc.core.array_rows, out)
