@@ -312,7 +312,7 @@ void BookSimNetwork::run_sources() {
 
 // Internal steps (BookSim Router::Evaluate): internal_speedup steps per cycle, accumulated like BookSim's
 // _partial_internal_cycles; each step routes, allocates VCs and the switch once.
-void BookSimNetwork::run_router(int r) {
+__attribute__((always_inline)) inline void BookSimNetwork::run_router(int r) {
   Router& R = routers_[r];
   const int64_t c = cycle_;
   if (R.wake > c) return;  // every buffered flit is still in a routing/allocation delay
