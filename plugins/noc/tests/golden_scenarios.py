@@ -1,7 +1,8 @@
 """Fixed-seed, fixed-traffic scenarios whose exact results are pinned in data/noc_golden.json.
 
 Run `python golden_scenarios.py --write` only for an intended behaviour change (the file was recorded from the
-session-1 network before the speed work, so any change in timing or arbitration shows up as a mismatch).
+session-1 network before the speed work, the router-option entries when those options were added, so any change
+in timing or arbitration shows up as a mismatch).
 """
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ SWEEPS = [
     ("torus44_hotspot_0.15", "torus44.icnt", "hotspot", 0.15, {}),
     ("fly_c16_m16_0.45", "fly_c16_m16.icnt", "uniform", 0.45, {}),
     ("fly_c16_m16_speedup1.5_0.3", "fly_c16_m16.icnt", "uniform", 0.3, {"internal_speedup": 1.5, "packet_size": 2}),
+    # router options, pinned when they were added (after the speed work; the entries above predate it)
+    ("mesh88_spec_hold_sep_4flit_0.17", "mesh88.icnt", "uniform", 0.17,
+     {"speculative": 1, "hold_switch_for_packet": 1, "packet_size": 4, "vc_allocator": "separable_input_first",
+      "sw_allocator": "separable_output_first"}),
+    ("mesh88_hold_islip_8flit_0.15", "mesh88.icnt", "uniform", 0.15, {"hold_switch_for_packet": 1, "packet_size": 8}),
+    ("cmesh_k4c4_spec_0.06", "mesh88.icnt", "transpose", 0.06,
+     {"topology": "cmesh", "k": 4, "c": 4, "xr": 2, "yr": 2, "routing_function": "dor_no_express", "speculative": 1}),
 ]
 SWEEP_FIELDS = ("accepted", "avg_packet_latency", "avg_network_latency", "avg_hops", "zero_load_latency",
                 "measured_packets", "delivered_packets", "cycles", "stable")

@@ -1,7 +1,8 @@
 """Behaviour pin: fixed-seed sweeps and a fixed Interconnect trace reproduce data/noc_golden.json exactly.
 
-The golden file was recorded from the network before the session-2 speed work; performance changes must not
-move a single cycle (regenerate with `python golden_scenarios.py --write` only for intended model changes).
+The golden file was recorded from the network before the session-2 speed work (the router-option sweeps when those
+options were added); performance changes must not move a single cycle (regenerate with
+`python golden_scenarios.py --write` only for intended model changes).
 """
 import json
 
