@@ -49,7 +49,9 @@ class Mapping:
 
     tiles: every dimension of the kernel -> tile size (<= the dimension; edge tiles shrink).
     order: loop order of the tiled dimensions, outermost first.
-    sub_tiles: optional finer DMA granularity per dimension (PyTorchSim SUB_TILE_*).
+    sub_tiles: optional finer DMA granularity per dimension (PyTorchSim SUB_TILE_*): the accumulation
+        dimension (GEMM K, conv C, a vector kernel's reduced dim) streams in these slices; output-dimension
+        sub-tiles are recorded but do not change the TOG.
     resident: operand kept in the scratchpad across the innermost loop ("A", "B", "C" or "").
     lane_axis / lane_stride: for vector kernels, the axis split over vector lanes and the stride.
     source: which mapper produced it.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
-from npusim.lowering.gemm import split_gemms, split_sizes
+from npusim.lowering.gemm import split_gemms, split_sizes, streamed_tile
 from npusim.tog import Dim, TogBuilder
 
 OUTER = ("N", "H", "W", "O")
@@ -120,6 +120,7 @@ def lower_conv(kernel: KernelSpec, mapping: Mapping, machine):
     ext = conv_extents(kernel)
     t = conv_tiles(kernel, mapping)
     where = f"kernel {kernel.name or kernel.op}"
+    t["C"] = streamed_tile(kernel, mapping, t, "C")
     order = tuple(mapping.order) or (*OUTER, *ACCUM)
     if sorted(order) != sorted((*OUTER, *ACCUM)):
         raise MappingError(f"{where}: conv loop order {order} must be a permutation of {(*OUTER, *ACCUM)}")

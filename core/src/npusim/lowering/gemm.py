@@ -28,6 +28,17 @@ def check_tiles(kernel: KernelSpec, mapping: Mapping, names) -> dict[str, int]:
     return tiles
 
 
+def streamed_tile(kernel: KernelSpec, mapping: Mapping, tiles: dict, dim: str, default: int = 0) -> int:
+    """DMA step of accumulation dimension `dim` inside a tile: its sub-tile (PyTorchSim SUB_TILE_*; `default`
+    when none is given, 0 = the whole tile), so the first compute starts when its first slice has arrived.
+    Sub-tiles of the other (output) dimensions only refine DMA bursts in PyTorchSim and do not change
+    what a tile computes; they are accepted and recorded in the mapping."""
+    sub = mapping.sub_tiles.get(dim) or default or tiles[dim]
+    if sub < 1:
+        raise MappingError(f"kernel {kernel.name or kernel.op}: sub-tile {dim}={sub} must be >= 1")
+    return max(1, min(tiles[dim], sub))
+
+
 def split_sizes(n_tile: int, m_tile: int, machine) -> tuple[str, int, int]:
     """How a core's systolic arrays share one output tile: (split dimension "N"|"M", parts, elements per part).
 
@@ -103,8 +114,7 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     # K is streamed in sub-tiles (PyTorchSim SUB_TILE_K; default: one weight fold = array rows): the
     # output tile stays in the accumulators while DMA of the next K slice overlaps the current fold,
     # so a GEMM starts when its first slice has arrived, not its whole operand block.
-    sub_k = mapping.sub_tiles.get("K") or (machine.core.array_rows if machine is not None else t["K"])
-    tk = max(1, min(t["K"], sub_k))
+    tk = streamed_tile(kernel, mapping, t, "K", machine.core.array_rows if machine is not None else 0)
     b.meta["k_step"] = tk
     ops = kernel.operands
     a = b.tensor("A", (nb, M, K), operand_dtype(kernel, "a"), ops.get("A", ""))

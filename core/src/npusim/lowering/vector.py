@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
-from npusim.lowering.gemm import check_tiles
+from npusim.lowering.gemm import check_tiles, streamed_tile
 from npusim.tog import Dim, TogBuilder
 
 REDUCE_OPS = ("reduce_sum", "reduce_max")
@@ -35,6 +35,8 @@ def lower_vector(kernel: KernelSpec, mapping: Mapping, machine):
     if kernel.reduce not in ("", "R", "C"):
         raise MappingError(f"{where}: reduce must be '', 'R' or 'C', got {kernel.reduce!r}")
     t = check_tiles(kernel, mapping, ("R", "C"))
+    if kernel.reduce:  # the reduced dimension streams in its sub-tiles (accumulating partial results)
+        t[kernel.reduce] = streamed_tile(kernel, mapping, t, kernel.reduce)
     R, C = kernel.dims["R"], kernel.dims["C"]
     order = tuple(mapping.order) or (("C", "R") if kernel.reduce == "R" else ("R", "C"))
     if sorted(order) != ["C", "R"]:

@@ -160,11 +160,14 @@ def aligned_choices(extent: int, factor: int, every_multiple: bool = False) -> l
 
 
 def lowered_tiles(kernel: KernelSpec, mapping: Mapping, machine) -> dict[str, int]:
-    """Tiles as the lowering emits them: GEMM/BMM stream K in sub-tiles (SUB_TILE_K, default the array rows)."""
+    """Tiles as the lowering emits them: the accumulation dimension streams in its sub-tiles (GEMM/BMM K,
+    default the array rows; conv C; a vector kernel's reduced dimension), see lowering.gemm.streamed_tile."""
     tiles = dict(mapping.tiles)
-    if kernel.op in ("gemm", "bmm"):
-        sub_k = mapping.sub_tiles.get("K") or machine.core.array_rows
-        tiles["K"] = max(1, min(tiles.get("K", kernel.dims["K"]), sub_k))
+    acc = {"gemm": "K", "bmm": "K", "conv": "C"}.get(kernel.op, kernel.reduce if kernel.op == "vector" else "")
+    if acc:
+        full = tiles.get(acc, extents(kernel)[acc])
+        default = machine.core.array_rows if acc == "K" else full
+        tiles[acc] = max(1, min(full, mapping.sub_tiles.get(acc) or default))
     return tiles
 
 
