@@ -124,14 +124,15 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   if (req.bytes <= 0) throw std::invalid_argument("DramDevice::try_send: bytes must be > 0");
   Chan& ch = ch_[req.channel];
   // The controller samples its request queues on its own clock edges: a request offered at time `now` joins
-  // at the first DRAM clock edge >= now and is considered from that cycle's scheduling decision on. If this
-  // channel already took its decision for that edge (the kernel offers requests at `now` after advancing
-  // the devices to `now`), the queue sample of that edge did not contain the request, so it is considered
-  // from the next edge: a decided cycle is never re-run (as in Ramulator 2, where a request enqueued by the
-  // frontend is seen by the controller's tick() of the next cycle).
+  // at the first DRAM clock edge A >= now and is considered from that edge's scheduling decision on. If the
+  // channel already issued a command at A (the kernel offers requests at `now` after advancing devices to
+  // `now`), the decision of edge A is committed without it and the request is considered from the next
+  // edge: a decided cycle is never re-run (as in Ramulator 2, where the frontend's request is seen by the
+  // controller's tick() of the next cycle). The rule depends on issued commands only, not on which idle
+  // cycles the event-driven scheduler happened to visit.
   if (now != memo_now_) { memo_now_ = now; memo_cycle_ = (now + spec_.tck_ps - 1) / spec_.tck_ps; }
   int64_t A = memo_cycle_;
-  if (A <= ch.last_dec) A = ch.last_dec + 1;
+  if (A <= ch.last_issue) A = ch.last_issue + 1;
   run_if_due(req.channel, A - 1);
   const int64_t first = req.addr >> rb_bits_, last = (req.addr + req.bytes - 1) >> rb_bits_;
   const int64_t nacc = last - first + 1;
@@ -416,7 +417,6 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
 int64_t DramDevice::decide(int c, int64_t T) {
   Chan& ch = ch_[c];
   ch.st.decisions++;
-  ch.last_dec = T;
   update_mode(ch);
   const int wm = ch.write_mode;
   int64_t next = kFar;
@@ -488,6 +488,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
   if (!have0 && !have1) return std::max(next, T + 1);
   // A row command and a column command chosen together always target different banks (one candidate per
   // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
+  ch.last_issue = T;  // this edge's decision is committed: later arrivals join the next edge
   if (have0) issue(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
   if (have1) issue(c, T, pick.cmd[1], pick.bank[1], pick.acc[1]);
   return T + 1;

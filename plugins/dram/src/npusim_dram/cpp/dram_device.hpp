@@ -93,7 +93,7 @@ class DramDevice : public MemoryDevice {
     int64_t next_row = 0, next_col = 0;  // command-bus availability
     int64_t next_decision = 0;     // next cycle at which decide() must run
     int64_t ref_min = 0;           // min over units of ref_due (no unit is due before it)
-    int64_t last_dec = -1;         // last cycle decide() ran (its queue sample is taken: arrivals join later)
+    int64_t last_issue = -1;       // last cycle a command issued (its decision is committed: arrivals join later)
     int write_mode = 0;
     // Completions in time order: reads (issue + nCL + nBL) and writes (issue + nCWL + nBL) each finish in
     // issue order, so two FIFOs per channel replace a global priority queue.
