@@ -61,52 +61,20 @@ TileTiming SystolicCore::vector_mode(int32_t op, int64_t elements, int32_t dtype
 
 TileTiming SystolicCore::gemm(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) {
   ++gemm_queries_;
-  const Key key{m, n, k, 0, dtype_bytes};
-  auto it = cache_.find(key);
-  if (it != cache_.end()) {
-    ++hits_;
-    gemm_busy_ += it->second.t.occupancy;
-    return it->second.t;
-  }
-  ++misses_;
   // Cycles do not depend on the operand size: every PE does one MAC of the array's type per cycle.
-  TileTiming t = gemm_mode(m, n, k, ils_);
-  cache_.emplace(key, Entry{t, true});
-  gemm_busy_ += t.occupancy;
-  return t;
+  return cached(Key{m, n, k, 0, dtype_bytes}, gemm_busy_, [&] { return gemm_mode(m, n, k, ils_); });
 }
 
 TileTiming SystolicCore::gemm_accumulate(int64_t m, int64_t n, int64_t k, int32_t dtype_bytes) {
   if (array_.acc_rmw_cycles <= 1) return gemm(m, n, k, dtype_bytes);  // two ports: no extra cost
   ++gemm_queries_;
-  const Key key{m, n, k, 2, dtype_bytes};
-  auto it = cache_.find(key);
-  if (it != cache_.end()) {
-    ++hits_;
-    gemm_busy_ += it->second.t.occupancy;
-    return it->second.t;
-  }
-  ++misses_;
-  TileTiming t = gemm_mode(m, n, k, ils_, true);
-  cache_.emplace(key, Entry{t, true});
-  gemm_busy_ += t.occupancy;
-  return t;
+  return cached(Key{m, n, k, 2, dtype_bytes}, gemm_busy_, [&] { return gemm_mode(m, n, k, ils_, true); });
 }
 
 TileTiming SystolicCore::vector(int32_t op, int64_t elements, int32_t dtype_bytes) {
   ++vector_queries_;
-  const Key key{op, elements, 0, 1, dtype_bytes};
-  auto it = cache_.find(key);
-  if (it != cache_.end()) {
-    ++hits_;
-    vector_busy_ += it->second.t.occupancy;
-    return it->second.t;
-  }
-  ++misses_;
-  TileTiming t = vector_mode(op, elements, dtype_bytes, ils_);
-  cache_.emplace(key, Entry{t, true});
-  vector_busy_ += t.occupancy;
-  return t;
+  return cached(Key{op, elements, 0, 1, dtype_bytes}, vector_busy_,
+                [&] { return vector_mode(op, elements, dtype_bytes, ils_); });
 }
 
 std::string SystolicCore::stats_json() {

@@ -72,6 +72,22 @@ class SystolicCore : public npusim::ComputeTiming {
   std::unordered_map<Key, Entry, KeyHash> cache_;
   int64_t gemm_queries_ = 0, vector_queries_ = 0, hits_ = 0, misses_ = 0, ils_instructions_ = 0;
   int64_t gemm_busy_ = 0, vector_busy_ = 0;
+
+  // The cached timing of `key`, computed by `compute()` on a miss; adds its occupancy to `busy`.
+  template <class Compute>
+  npusim::TileTiming cached(const Key& key, int64_t& busy, Compute compute) {
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      ++hits_;
+      busy += it->second.t.occupancy;
+      return it->second.t;
+    }
+    ++misses_;
+    npusim::TileTiming t = compute();
+    cache_.emplace(key, Entry{t, true});
+    busy += t.occupancy;
+    return t;
+  }
 };
 
 }  // namespace npusim_cores
