@@ -10,6 +10,7 @@ from npusim.config import load_config
 from npusim.engine.simulator import SimulationError, Simulator
 from npusim.kernels import KernelSpec, Mapping
 from npusim.lowering import lower
+from npusim.testing.closed_form import closed_form_gemm as _closed_form_gemm
 from npusim.tog import Dim, TogBuilder
 
 SMALL = {"mapper.impl": "fixed"}
@@ -47,16 +48,10 @@ def test_closed_form_single_tile():
 
 # Closed form: small-8x8 (one 8x8 WS array, analytic timing), simple NoC (4 cycles, one packet per destination
 # per cycle), simple DRAM (50 cycles, one 32-B request per channel per cycle), 32-B plain channel interleave and
-# 32-B transactions: every 8-element fp32 tile row is one transaction on channel (address / 32) mod 4.
-# Tensors are 4 KiB aligned: A at 0, B at 4096, C at 8192. Core, NoC and DRAM all run at 1 GHz.
-CLOSED = {"memory.interleave": "plain", "memory.interleave_bytes": 32, "memory.txn_bytes": 32,
-          "dram.latency_cycles": 50, "noc.latency_cycles": 4}
-
-
+# npusim.testing.closed_form: 32-B transactions, every 8-element fp32 tile row is one transaction on channel
+# (address / 32) mod 4. Tensors are 4 KiB aligned: A at 0, B at 4096, C at 8192. Core, NoC and DRAM run at 1 GHz.
 def closed_form_gemm(k):
-    mach = machine(**CLOSED)
-    tog = gemm_tog(8, 8, k, 8, 8, k, mach)
-    return Simulator(mach).run([tog])
+    return _closed_form_gemm(k)[2]
 
 
 def test_closed_form_gemm_one_tile():
