@@ -98,3 +98,24 @@ def test_tog_coverage_accum_without_loads():
     b.store(y, [Dim(4, 1)], deps=[ld])
     with pytest.raises(MappingError, match="reloads the same tiles 8 times"):
         check_tog_coverage(b.build())
+
+
+@pytest.mark.parametrize("parts, ok", [(((0, 64), (64, 64)), True), (((0, 64), (96, 32)), False),
+                                       (((0, 64), (64, 32)), False)])
+def test_coverage_check_wants_parts_that_partition_the_tile(parts, ok):
+    from npusim.errors import MappingError
+    from npusim.tog import Dim, TogBuilder
+    from npusim_mappers.validate import check_tog_coverage
+
+    # a core's arrays split an output tile into GEMM parts (lowering.gemm.split_gemms)
+    b = TogBuilder("t")
+    c = b.tensor("C", (1, 128, 128))
+    with b.loop("m", 128, step=128, kind="outer"):
+        with b.loop("n", 128, step=128, kind="outer"):
+            gs = [b.gemm(Dim(128, 0, "m", 128), Dim(size, 0, "n", 128, offset=off), Dim(8)) for off, size in parts]
+            b.store(c, [Dim(128, 128, "m", 128), Dim(128, 1, "n", 128)], tag="st", deps=gs)
+    if ok:
+        check_tog_coverage(b.build())
+    else:
+        with pytest.raises(MappingError, match="do not partition the tile of 128"):
+            check_tog_coverage(b.build())

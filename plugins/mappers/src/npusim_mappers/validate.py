@@ -97,7 +97,7 @@ def _values(lp: Loop) -> range:
 
 def check_tog_coverage(tog: Tog) -> None:
     """Raise MappingError unless every store partitions its tensor and every accum index is used once."""
-    parts: dict[str, set] = {}  # loop var -> (offset, size) of the GEMM parts bound to it
+    parts: dict[tuple[str, int], set] = {}  # (loop var, step) -> (offset, size) of the GEMM parts bound to it
     for node, loops in tog.walk():
         scope = {lp.var: lp for lp in loops}
         where = f"{tog.name}: node {node.id}"
@@ -112,17 +112,12 @@ def check_tog_coverage(tog: Tog) -> None:
                         raise MappingError(f"{where}: compute dim bound to {d.var!r} (size {d.size}, bound {d.bound}) "
                                            f"does not tile loop {lp.start}..{lp.end} step {lp.step} exactly")
                     if node.unit == "gemm":
-                        parts.setdefault(f"{d.var}:{lp.step}", set()).add((d.offset, d.size))
-    for key, spans in parts.items():  # the array parts of an output tile partition its loop step
-        step, at = int(key.split(":")[1]), 0
-        for off, size in sorted(spans):
-            if off != at:
-                raise MappingError(f"{tog.name}: GEMM parts along {key.split(':')[0]!r} {sorted(spans)} do not "
-                                   f"partition the tile of {step}")
-            at = off + size
-        if at != step:
-            raise MappingError(f"{tog.name}: GEMM parts along {key.split(':')[0]!r} {sorted(spans)} do not "
-                               f"partition the tile of {step}")
+                        parts.setdefault((d.var, lp.step), set()).add((d.offset, d.size))
+    for (var, step), spans in parts.items():  # the array parts of an output tile partition its loop step
+        ends = [off + size for off, size in sorted(spans)]
+        if [off for off, _ in sorted(spans)] != [0, *ends[:-1]] or ends[-1] != step:
+            raise MappingError(f"{tog.name}: GEMM parts along {var!r} {sorted(spans)} do not partition the tile "
+                               f"of {step}")
     for node, loops in tog.walk():
         if isinstance(node, Loop) and node.kind == "accum":
             loads = [x for x, _ in tog.walk(node.body) if isinstance(x, Dma) and x.direction == "load"]
