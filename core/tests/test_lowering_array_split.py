@@ -72,4 +72,3 @@ def test_conv_window_positions_accumulate_on_one_array():
     tog = lower(two, Mapping({"N": 1, "H": 8, "W": 16, "O": 64, "C": 64, "KH": 3, "KW": 3}, order), mc)
     res = Simulator(mc).run([tog])
     assert [a["tiles"] for a in res.cores[0]["arrays"]] == [9, 9]  # two tiles: one chain per array
-
