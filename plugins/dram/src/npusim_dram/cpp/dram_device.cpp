@@ -209,29 +209,19 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   while (ch.next_decision <= until_cycle) ch.next_decision = decide(c, ch.next_decision);
 }
 
-void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
+void DramDevice::run_until(Tick until) {
   const int64_t U = until / spec_.tck_ps;
   const int nch = (int)ch_.size();
   for (int c = 0; c < nch; ++c) run_if_due(c, U);
-  for (int c = 0; c < nch; ++c) {
-    if (fin_at_[c] > until) continue;
-    Chan& ch = ch_[c];
-    for (int w = 0; w < 2; ++w) {
-      std::vector<Done>& f = ch.fin[w];
-      size_t& h = ch.fin_head[w];
-      while (h < f.size() && f[h].time <= until) {
-        done.emplace_back();
-        copy_request(done.back().req, parents_[f[h].parent].req);
-        done.back().time = f[h].time;
-        free_parents_.push_back(f[h].parent);
-        ++h;
-      }
-      if (h == f.size()) { f.clear(); h = 0; }
-    }
-    fin_at_[c] = kNever;
-    for (int w = 0; w < 2; ++w)
-      if (ch.fin_head[w] < ch.fin[w].size()) fin_at_[c] = std::min<Tick>(fin_at_[c], ch.fin[w][ch.fin_head[w]].time);
-  }
+}
+
+void DramDevice::advance(Tick until, std::vector<MemCompletion>& done) {
+  run_until(until);
+  collect(until, [&](const MemRequest& r, Tick t) {
+    done.emplace_back();  // filled in place (see copy_request)
+    copy_request(done.back().req, r);
+    done.back().time = t;
+  });
 }
 
 Tick DramDevice::next_event() {

@@ -11,12 +11,17 @@
 
 namespace npusim {
 
-class DramDevice : public MemoryDevice {
+class DramDevice final : public MemoryDevice {
  public:
   explicit DramDevice(const DramSpec& spec);
   int num_channels() override { return (int)spec_.channels; }
   bool try_send(const MemRequest& req, Tick now) override;
   void advance(Tick until, std::vector<MemCompletion>& done) override;
+  // advance() in two steps for callers that take completions in place (trace replay): run every channel's
+  // decisions up to `until`, then pass each finished request to sink(const MemRequest&, Tick done) in the
+  // order advance() would append it (channel by channel, reads then writes, each in completion order).
+  void run_until(Tick until);
+  template <class Sink> void collect(Tick until, Sink&& sink);
   Tick next_event() override;
   double min_latency_ps() override;
   double peak_bytes_per_ps() override;
@@ -163,5 +168,29 @@ class DramDevice : public MemoryDevice {
   int unit_bits_ = 0, bank_shift_ = 0;
   bool incremental_cand_ = false;       // FR-FCFS + open row: arrivals update the cached candidate  // bank index = unit << unit_bits_ | bg << bank_shift_ | bank
 };
+
+template <class Sink>
+void DramDevice::collect(Tick until, Sink&& sink) {
+  const int nch = (int)ch_.size();
+  for (int c = 0; c < nch; ++c) {
+    if (fin_at_[c] > until) continue;
+    Chan& ch = ch_[c];
+    Tick next = kNever;
+    for (int w = 0; w < 2; ++w) {
+      std::vector<Done>& f = ch.fin[w];
+      const Done* const d = f.data();
+      const size_t n = f.size();
+      size_t h = ch.fin_head[w];
+      for (; h < n && d[h].time <= until; ++h) {
+        sink(parents_[d[h].parent].req, d[h].time);
+        free_parents_.push_back(d[h].parent);
+      }
+      if (h == n) { f.clear(); h = 0; }
+      else if (d[h].time < next) next = d[h].time;
+      ch.fin_head[w] = h;
+    }
+    fin_at_[c] = next;
+  }
+}
 
 }  // namespace npusim

@@ -9,14 +9,42 @@ void map_trace(const DramDevice& dev, const int64_t* addrs, int64_t n, int64_t* 
   for (int64_t i = 0; i < n; ++i) dev.map_global(addrs[i], channel[i], local[i]);
 }
 
-ReplayResult dram_replay(MemoryDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write,
-                         int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out) {
-  auto t0 = std::chrono::steady_clock::now();
-  ReplayResult r;
+namespace {
+
+// Completions of any MemoryDevice: advance() fills a vector that is then read back.
+struct VectorDrain {
   std::vector<MemCompletion> done;
-  done.reserve(1024);
+  template <class OnDone>
+  void operator()(MemoryDevice& dev, Tick now, OnDone&& on_done) {
+    done.clear();
+    dev.advance(now, done);
+    for (const MemCompletion& c : done) on_done(c.req, c.time);
+  }
+};
+
+// Completions of a DramDevice taken in place, in the same order (no MemCompletion copies, direct calls).
+struct DramDrain {
+  template <class OnDone>
+  void operator()(DramDevice& dev, Tick now, OnDone&& on_done) {
+    dev.run_until(now);
+    dev.collect(now, on_done);
+  }
+};
+
+template <class Dev, class Drain>
+ReplayResult replay_loop(Dev& dev, Drain& drain, const int64_t* channel, const int64_t* local, const int8_t* is_write,
+                         int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out) {
+  ReplayResult r;
   Tick now = 0;
   int64_t i = 0, completed = 0;
+  auto on_done = [&](const MemRequest& q, Tick time) {
+    ++completed;
+    if (done_out) done_out[q.id] = time;
+    r.bytes += q.bytes;
+    if (q.is_write) r.writes++;
+    else { r.reads++; r.read_lat_ps += (double)(time - q.issue); }
+    if (time > r.end_ps) r.end_ps = time;
+  };
   while (completed < n) {
     bool blocked = false;
     while (i < n) {
@@ -33,18 +61,26 @@ ReplayResult dram_replay(MemoryDevice& dev, const int64_t* channel, const int64_
     if (nxt == kNever) throw std::runtime_error("dram_replay: device idle with requests outstanding");
     if (nxt <= now) nxt = now + 1;
     now = nxt;
-    done.clear();
-    dev.advance(now, done);
-    for (const MemCompletion& c : done) {
-      ++completed;
-      if (done_out) done_out[c.req.id] = c.time;
-      r.bytes += c.req.bytes;
-      if (c.req.is_write) r.writes++;
-      else { r.reads++; r.read_lat_ps += (double)(c.time - c.req.issue); }
-      if (c.time > r.end_ps) r.end_ps = c.time;
-    }
+    drain(dev, now, on_done);
   }
   r.requests = n;
+  return r;
+}
+
+}  // namespace
+
+ReplayResult dram_replay(MemoryDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write,
+                         int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out) {
+  auto t0 = std::chrono::steady_clock::now();
+  ReplayResult r;
+  if (auto* dram = dynamic_cast<DramDevice*>(&dev)) {
+    DramDrain drain;
+    r = replay_loop(*dram, drain, channel, local, is_write, n, req_bytes, interval_ps, done_out);
+  } else {
+    VectorDrain drain;
+    drain.done.reserve(1024);
+    r = replay_loop(dev, drain, channel, local, is_write, n, req_bytes, interval_ps, done_out);
+  }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
