@@ -42,6 +42,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   burst_ = std::max(s.nCCDS, s.nBL);
   unit_bits_ = bg_bits_ + bank_bits_;
   incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
+  fast_ = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.split_cmd_bus != 0 && s.ranks == 1;
   bank_shift_ = bank_bits_;
   ch_.resize(s.channels);
   const int64_t units = s.pcs * s.ranks;
@@ -71,14 +72,15 @@ std::vector<int64_t> DramDevice::decode(int64_t local) const {
   return {f.pc, f.rank, f.bg, f.bank, f.row, f.col};
 }
 
+template <int M>
 inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
   int64_t a = local >> rb_bits_;
   int64_t pc = 0, rank = 0, bg = 0, bank = 0, col = 0, row = 0;
   // all organisation sizes are powers of two (checked in Python), so fields are masks and shifts
-  if (spec_.mapping == 0) {  // RoBaRaCoCh (Ramulator 2 linear_mappers): LSB Ch(=pseudo-channel), Co, Ra, Bg, Ba, Ro
+  if (M == 0) {  // RoBaRaCoCh (Ramulator 2 linear_mappers): LSB Ch(=pseudo-channel), Co, Ra, Bg, Ba, Ro
     pc = take(a, pc_bits_); col = take(a, col_bits_); rank = take(a, rank_bits_);
     bg = take(a, bg_bits_); bank = take(a, bank_bits_); row = a;
-  } else if (spec_.mapping == 1) {  // ChRaBaRoCo: LSB Co, Ro, Ba, Bg, Ra, Ch
+  } else if (M == 1) {  // ChRaBaRoCo: LSB Co, Ro, Ba, Bg, Ra, Ch
     col = take(a, col_bits_); row = take(a, row_bits_); bank = take(a, bank_bits_);
     bg = take(a, bg_bits_); rank = take(a, rank_bits_); pc = take(a, pc_bits_);
   } else {  // MOP4CLXOR: LSB Co[1:0], Ch, Ra, Bg, Ba, Co[rest], Ro; Ch..Ba XORed with the column bits
@@ -95,7 +97,9 @@ inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
                 bank & (spec_.banks - 1), row & (spec_.rows - 1), col & (spec_.columns - 1)};
 }
 
-DramDevice::Fields DramDevice::decode_fields(int64_t local) const { return decode_inline(local); }
+DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
+  return spec_.mapping == 0 ? decode_inline<0>(local) : spec_.mapping == 1 ? decode_inline<1>(local) : decode_inline<2>(local);
+}
 
 void DramDevice::map_global(int64_t addr, int64_t& channel, int64_t& local) const {
   const int64_t rb = spec_.req_bytes, C = spec_.channels;
@@ -122,6 +126,11 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   if (req.channel < 0 || req.channel >= spec_.channels)
     throw std::out_of_range("DramDevice::try_send: channel out of range");
   if (req.bytes <= 0) throw std::invalid_argument("DramDevice::try_send: bytes must be > 0");
+  return spec_.mapping == 0 ? enqueue<0>(req, now) : spec_.mapping == 1 ? enqueue<1>(req, now) : enqueue<2>(req, now);
+}
+
+template <int M>
+bool DramDevice::enqueue(const MemRequest& req, Tick now) {
   Chan& ch = ch_[req.channel];
   // The controller samples its request queues on its own clock edges: a request offered at time `now` joins
   // at the first DRAM clock edge A >= now and is considered from that edge's scheduling decision on. If the
@@ -147,7 +156,7 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   parents_[p].remaining = nacc;
   parents_[p].done = 0;
   for (int64_t i = 0; i < nacc; ++i) {
-    const Fields f = decode_inline((first + i) << rb_bits_);
+    const Fields f = decode_inline<M>((first + i) << rb_bits_);
     const int32_t bank = (int32_t)((((f.pc << rank_bits_) | f.rank) << unit_bits_) | (f.bg << bank_shift_) | f.bank);
     int32_t id;
     if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); }
@@ -178,17 +187,19 @@ void DramDevice::sync(int c) {
 }
 
 void DramDevice::run_channel(int c, int64_t until_cycle) {
-  run_channel_body(c, until_cycle);
+  if (fast_) run_channel_body<true>(c, until_cycle);
+  else run_channel_body<false>(c, until_cycle);
   sync(c);
 }
 
+template <bool F>
 void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
   if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
-  if (spec_.refresh != 2 && ch.nread + ch.nwrite == 0) {
+  if (refresh_<F>() != 2 && ch.nread + ch.nwrite == 0) {
     // Idle fast-forward: with no requests and all banks closed, refreshes repeat identically; skip
     // all but the last two intervals (simulated exactly below).
-    const int64_t iv = spec_.refresh == 1 ? spec_.nREFIpb : spec_.nREFI;
+    const int64_t iv = refresh_<F>() == 1 ? spec_.nREFIpb : spec_.nREFI;
     for (auto& u : ch.units) {
       if (u.open_banks != 0 || u.ref_due + 3 * iv > until_cycle) continue;
       int64_t k = (until_cycle - u.ref_due) / iv - 2;
@@ -196,7 +207,7 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
       u.ref_due += k * iv;
       ch.st.refs += k;
       int64_t L = u.ref_due - iv;  // last skipped refresh (issued exactly when due: banks were closed)
-      if (spec_.refresh == 0) {
+      if (refresh_<F>() == 0) {
         upd(u.next_act, L + spec_.nRFC); upd(u.next_refab, L + spec_.nRFC); upd(u.next_refpb, L + spec_.nRFC);
       } else {
         u.ref_bank = (u.ref_bank + k) % bpu_;
@@ -206,7 +217,7 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
     update_ref_min(ch);
     ch.next_decision = std::min(ch.next_decision, ch.ref_min);
   }
-  while (ch.next_decision <= until_cycle) ch.next_decision = decide(c, ch.next_decision);
+  while (ch.next_decision <= until_cycle) ch.next_decision = decide<F>(c, ch.next_decision);
 }
 
 void DramDevice::run_until(Tick until) {
@@ -284,11 +295,12 @@ void DramDevice::heap_push(Chan& ch, int64_t when, int32_t b) {
   ch.heap.push(when, b, ch.banks[b].ver);
 }
 
+template <bool F>
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
-  if (spec_.refresh == 2) return false;
+  if (refresh_<F>() == 2) return false;
   const Unit& un = ch.units[u];
   if (T < un.ref_due) return false;
-  return spec_.refresh == 0 || b == u * bpu_ + un.ref_bank;
+  return refresh_<F>() == 0 || b == u * bpu_ + un.ref_bank;
 }
 
 void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
@@ -328,6 +340,7 @@ void DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
 }
 
+template <bool F>
 bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
   bk.cand_valid = 1;
@@ -346,8 +359,8 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
       break;
     }
   }
-  if (spec_.scheduler == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;
-  if (hit && spec_.row_policy == 1) {  // closed row: auto-precharge unless another queued access hits this row
+  if (scheduler_<F>() == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;
+  if (hit && row_policy_<F>() == 1) {  // closed row: auto-precharge unless another queued access hits this row
     const int32_t row = ch.acc[pick].row;
     bool more = false;
     for (int32_t j : bk.rq) if (j != pick && ch.acc[j].row == row) { more = true; break; }
@@ -359,7 +372,7 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   bk.cand_hit = hit;
   bk.cand_seq = ch.acc[pick].seq;
   bk.cand_key = prio(hit, bk.cand_seq);
-  bk.cand_slot = spec_.split_cmd_bus && cmd >= kRD && cmd <= kWRA ? 1 : 0;
+  bk.cand_slot = split_<F>() && cmd >= kRD && cmd <= kWRA ? 1 : 0;
   return true;
 }
 
@@ -389,7 +402,7 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
     const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
     if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
   }
-  if (ob < 0 || unit_blocked(ch, ch.banks[ob].unit, ob, T)) return;
+  if (ob < 0 || unit_blocked<false>(ch, ch.banks[ob].unit, ob, T)) return;
   Bank& bk = ch.banks[ob];
   bk.cand_valid = 0;
   int32_t id = (wm ? bk.wq : bk.rq).front();
@@ -404,6 +417,7 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
   consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq}, T, next, pick);
 }
 
+template <bool F>
 int64_t DramDevice::decide(int c, int64_t T) {
   Chan& ch = ch_[c];
   ch.st.decisions++;
@@ -413,12 +427,12 @@ int64_t DramDevice::decide(int c, int64_t T) {
   // best ready candidate per command bus (0 = row bus, 1 = column bus; one shared bus without split):
   // the lowest prio() key wins, the first one on ties
   Pick pick;
-  if (spec_.refresh != 2) {
+  if (refresh_<F>() != 2) {
     if (T < ch.ref_min) next = std::min(next, ch.ref_min);  // no unit due yet
     else refresh_pick(ch, T, next, pick);
   }
-  if (spec_.scheduler == 1) fcfs_pick(ch, T, wm, next, pick);
-  if (spec_.scheduler == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
+  if (scheduler_<F>() == 1) fcfs_pick(ch, T, wm, next, pick);
+  if (scheduler_<F>() == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
     if (wm != ch.heap_mode) {
       ch.heap_mode = wm;
       for (int32_t b : ch.active) touch(ch, b);
@@ -427,7 +441,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
       Bank& bk = ch.banks[b];
       bk.touched = 0;
       bk.ver++;
-      if (bk.active && bank_cand(ch, b, wm)) {
+      if (bk.active && bank_cand<F>(ch, b, wm)) {
         const int64_t when = earliest(ch, bk.cand_cmd, b);
         // already legal: it would leave the heap again just below, so it joins the ready list directly
         if (when <= T) append_entry(ch.ready, when, b, bk.ver);
@@ -438,7 +452,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
     ch.heap.pop_until(T, [&](int64_t w, int32_t b, int32_t ver) {
       if (ver == ch.banks[b].ver) append_entry(ch.ready, w, b, ver);
     });
-    const bool due = spec_.refresh != 2 && T >= ch.ref_min;  // some unit has a refresh pending
+    const bool due = refresh_<F>() != 2 && T >= ch.ref_min;  // some unit has a refresh pending
     int32_t bb[2] = {-1, -1};  // best ready bank per bus
     size_t keep = 0;
     HeapEnt* const rd = ch.ready.data();
@@ -453,7 +467,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
       const int32_t eb = rd[i].bank;
       const Bank& bk = banks[eb];
       if (rd[i].ver != bk.ver) continue;  // touched since: a fresh entry exists
-      if (due && unit_blocked(ch, bk.unit, eb, T)) { keep_entry(i); next = std::min(next, T + 1); continue; }
+      if (due && unit_blocked<F>(ch, bk.unit, eb, T)) { keep_entry(i); next = std::min(next, T + 1); continue; }
       const int64_t when = earliest(ch, bk.cand_cmd, eb);
       if (when > T) {
         // legal within a few cycles (bus / tCCD / tRRD spacing): stay in the ready list, saving heap traffic
@@ -479,11 +493,12 @@ int64_t DramDevice::decide(int c, int64_t T) {
   // A row command and a column command chosen together always target different banks (one candidate per
   // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
   ch.last_issue = T;  // this edge's decision is committed: later arrivals join the next edge
-  if (have0) issue(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
-  if (have1) issue(c, T, pick.cmd[1], pick.bank[1], pick.acc[1]);
+  if (have0) issue<F>(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
+  if (have1) issue<F>(c, T, pick.cmd[1], pick.bank[1], pick.acc[1]);
   return T + 1;
 }
 
+template <bool F>
 void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const int32_t acc) {
   Chan& ch = ch_[c];
   const DramSpec& s = spec_;
@@ -499,8 +514,8 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     log_.insert(log_.end(), {T, (int64_t)cmd, (int64_t)c, pc, rank, bgi, bi, row});
   }
   const bool row_cmd = cmd == kACT || cmd == kPRE || cmd == kREFab || cmd == kREFpb;
-  if (row_cmd || !s.split_cmd_bus) ch.next_row = T + 1;
-  if (!row_cmd || !s.split_cmd_bus) ch.next_col = T + 1;
+  if (row_cmd || !split_<F>()) ch.next_row = T + 1;
+  if (!row_cmd || !split_<F>()) ch.next_col = T + 1;
   switch (cmd) {
     case kACT: {
       bk.open_row = ch.acc[acc].row;
@@ -547,7 +562,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     upd(bk.next_pre, T + s.nRTP);
     upd(g.next_rd, T + s.nCCDL); upd(g.next_wr, T + rtw);
     upd(un.next_rd, T + burst); upd(un.next_wr, T + rtw);
-    for (int64_t r = 0; r < s.ranks && s.ranks > 1; ++r) {  // other ranks of this pseudo-channel (rank-to-rank)
+    for (int64_t r = 0; r < ranks_<F>() && ranks_<F>() > 1; ++r) {  // other ranks of this pseudo-channel (rank-to-rank)
       if (un.first + r == u) continue;
       Unit& o = ch.units[un.first + r];
       upd(o.next_rd, T + s.nBL + s.nRTRS);
@@ -558,7 +573,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     upd(bk.next_pre, T + s.nCWL + s.nBL + s.nWR);
     upd(g.next_wr, T + s.nCCDL); upd(g.next_rd, T + s.nCWL + s.nBL + s.nWTRL);
     upd(un.next_wr, T + burst); upd(un.next_rd, T + s.nCWL + s.nBL + s.nWTRS);
-    for (int64_t r = 0; r < s.ranks && s.ranks > 1; ++r) {
+    for (int64_t r = 0; r < ranks_<F>() && ranks_<F>() > 1; ++r) {
       if (un.first + r == u) continue;
       Unit& o = ch.units[un.first + r];
       upd(o.next_wr, T + s.nBL + s.nRTRS);

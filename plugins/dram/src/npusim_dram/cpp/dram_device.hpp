@@ -121,32 +121,43 @@ class DramDevice final : public MemoryDevice {
   __attribute__((noinline)) void fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
 
   void run_channel(int c, int64_t until_cycle);
-  int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
-  void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
+  template <bool F> int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
+  template <bool F> void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
   // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
-  bool bank_cand(Chan& ch, int32_t b, int write_mode) {
+  template <bool F> bool bank_cand(Chan& ch, int32_t b, int write_mode) {
     const Bank& bk = ch.banks[b];
     if (bk.cand_valid && bk.cand_mode == write_mode) return bk.cand_acc >= 0;
-    return compute_cand(ch, b, write_mode);
+    return compute_cand<F>(ch, b, write_mode);
   }
-  bool compute_cand(Chan& ch, int32_t b, int write_mode);
+  template <bool F> bool compute_cand(Chan& ch, int32_t b, int write_mode);
   void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
-  __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, inlined
+  template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
+  template <int M> bool enqueue(const MemRequest& req, Tick now);  // try_send after its argument checks
   void update_ref_min(Chan& ch);
   // run_channel only when the channel has work up to until_cycle (a decision due)
   void run_if_due(int c, int64_t until_cycle) {
     if (run_at_[c] <= until_cycle) run_channel(c, until_cycle);
   }
-  void run_channel_body(int c, int64_t until_cycle);
+  template <bool F> void run_channel_body(int c, int64_t until_cycle);
   void sync(int c);  // refresh run_at_ / dec_at_ of channel c after its state changed
   void update_mode(Chan& ch);
-  bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
+  template <bool F> bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   void touch(Chan& ch, int32_t b);
   void heap_push(Chan& ch, int64_t when, int32_t b);
 
+  // Controller policy as seen by the hot paths, instantiated twice: F = true is the common policy (FR-FCFS,
+  // open row, all-bank refresh, split command buses, one rank) with these flags as compile-time constants;
+  // F = false reads them from spec_ (any policy). Same decisions either way; fast_ picks the instance.
+  template <bool F> int64_t refresh_() const { return F ? 0 : spec_.refresh; }
+  template <bool F> int64_t scheduler_() const { return F ? 0 : spec_.scheduler; }
+  template <bool F> int64_t row_policy_() const { return F ? 0 : spec_.row_policy; }
+  template <bool F> int64_t split_() const { return F ? 1 : spec_.split_cmd_bus; }
+  template <bool F> int64_t ranks_() const { return F ? 1 : spec_.ranks; }
+
   DramSpec spec_;
+  bool fast_ = false;
   int bpu_;  // banks per unit
   int64_t wr_hi_, wr_lo_;  // write-drain thresholds in accesses
   int rb_bits_, pc_bits_, rank_bits_, bg_bits_, bank_bits_, col_bits_, row_bits_;
