@@ -70,10 +70,13 @@ def compare_pass(model, inputs, name):
 def test_reduction_epilogue_fuses_layernorm_stats_into_the_projection():
     on, off = compare_pass(ProjLayerNorm(), (torch.randn(256, 64), torch.randn(256, 128)), "reduction_epilogue")
     gemm = next(k for k in on["kernels"] if k.op == "gemm")
-    assert gemm.epilogue == ("add", "add", "fma", "reduce_sum")  # bias, residual, var_mean per element
+    # bias, residual, var_mean per element; then var_mean's per-row finishing ops after the N loop
+    assert gemm.epilogue == ("add", "add", "fma", "reduce_sum", "fma", "fma")
+    assert gemm.reduce == "N" and gemm.params["reduce_outputs"] == 2
     assert on["n"] == off["n"] - 1
-    # The var_mean kernel's read of the 256x128 fp32 GEMM output is gone (the output is still stored).
-    assert off["bytes"] - on["bytes"] >= 256 * 128 * 4
+    # The var_mean kernel's read of the 256x128 fp32 GEMM output is gone (the output is still stored);
+    # both kernels store var and mean (256 x 1 each).
+    assert off["bytes"] - on["bytes"] == 256 * 128 * 4
 
 
 def test_prologue_fuses_operand_elementwise_work_into_the_gemm_load():
@@ -140,7 +143,7 @@ def test_pytorchsim_names_and_alias():
 
 @pytest.mark.parametrize("passes,expect", [
     (["fusion"], [("gemm", ("add", "add")), ("vector", ("fma", "reduce_sum", "fma", "fma"))]),
-    (["fusion", "reduction_epilogue"], [("gemm", ("add", "add", "fma", "reduce_sum"))]),
+    (["fusion", "reduction_epilogue"], [("gemm", ("add", "add", "fma", "reduce_sum", "fma", "fma"))]),
     # without gemm_epilogue the residual add is a vector kernel: var_mean does not read the GEMM output
     (["reduction_epilogue"], [("gemm", ("add",)), ("vector", ("add",)), ("vector", ("fma", "reduce_sum", "fma", "fma"))]),
 ])
@@ -183,3 +186,49 @@ def test_session_judge_compares_simulated_cycles():
     small = [KernelSpec("vector", {"R": 16, "C": 16}, epilogue=("exp",))]
     assert s.not_slower(small, big) and not s.not_slower(big, small)
     assert Session(load_config("tpuv3", overrides={"sim.timing": False})).not_slower(big, small)
+
+
+class RowStats(torch.nn.Module):
+    """Column statistics of a 2-D GEMM output: reductions over its rows (dim 0 = M)."""
+
+    def forward(self, x, w):
+        y = x @ w
+        return y, y.mean(0), y.amax(0)
+
+
+def test_reduction_epilogue_over_gemm_rows_keeps_n_outer():
+    on, off = compare_pass(RowStats(), (torch.randn(300, 64), torch.randn(64, 200)), "reduction_epilogue")
+    gemm = next(k for k in on["kernels"] if k.op == "gemm")
+    # mean's sum and amax per output tile; mean's divide once per column after the M loop
+    assert (gemm.reduce, gemm.epilogue, gemm.params["reduce_outputs"]) == ("M", ("reduce_sum", "reduce_max", "fma"), 2)
+    assert on["n"] == 1 and off["n"] == 2  # unfused: mean and amax share one vector kernel (reduction_reduction)
+
+
+def test_one_reduced_gemm_dimension_per_kernel():
+    def fn(x, w):
+        y = x @ w
+        return y.sum(1), y.mean(0)
+
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(torch.randn(6, 10), torch.randn(10, 12))
+    ks = LoweredGraph(gm, "t", set(FUSION_PASSES)).kernels
+    assert [(k.op, k.reduce) for k in ks] == [("gemm", "N"), ("vector", "C")]
+
+
+# shapes where the heuristic would otherwise keep the other operand resident (B with order NMK, A with MNK)
+@pytest.mark.parametrize("reduce, dims", [("N", {"M": 1024, "N": 8192, "K": 128}), ("M", {"M": 4096, "N": 2048, "K": 256})])
+def test_mappers_keep_the_reduced_gemm_dimension_inner(reduce, dims):
+    """A reduction epilogue fixes the output loop order (the reduced dimension inside): the heuristic's
+    resident choice and every autotune candidate respect it, and the heuristic mapping validates."""
+    from npusim.kernels import KernelSpec
+    from npusim_mappers.autotune import AutotuneMapper
+    from npusim_mappers.config import MapperConfig
+    from npusim_mappers.heuristic import HeuristicMapper
+    from npusim_mappers.validate import check_mapping
+
+    m = load_config("tpuv3")
+    k = KernelSpec("gemm", dims, epilogue=("reduce_sum", "fma"), reduce=reduce, params={"reduce_outputs": 1})
+    h = HeuristicMapper(MapperConfig(), m).best(k)
+    assert [d for d in h.order if d in "MN"][-1] == reduce and h.resident in ("", "A" if reduce == "N" else "B")
+    check_mapping(k, h, m)
+    cands = list(AutotuneMapper(MapperConfig(max_candidates=200), m).candidates(k))
+    assert cands and all([d for d in c.order if d in "MN"][-1] == reduce for c in cands)

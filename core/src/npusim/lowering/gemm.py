@@ -1,4 +1,12 @@
-"""GEMM / BMM lowering: output-tile loops (parallel over cores), K accumulation loop, fused epilogue."""
+"""GEMM / BMM lowering: output-tile loops (parallel over cores), K accumulation loop, fused epilogue.
+
+Reduction epilogue (kernel.reduce = "N": over the output's columns, kept rows M; "M": over a 2-D GEMM's
+rows): as in the vector lowering, the epilogue ops up to and including the last reduce_* run on every
+output tile (accumulating a per-row partial in the scratchpad), the remaining ops (the reductions'
+per-row finishing work: mean's divide, var_mean's correction, ...) run once on the kept TM x 1 (1 x TN)
+partial after the reduced dimension's loop, which is therefore the sequential inner loop under the kept
+dimension's parallel one, and params["reduce_outputs"] result tensors R0.. of M x 1 (1 x N) are stored.
+"""
 from __future__ import annotations
 
 from npusim.errors import MappingError
@@ -95,17 +103,40 @@ def check_resident(kernel: KernelSpec, mapping: Mapping, tiles: dict, order) -> 
     return "" if res == "C" else res
 
 
+def epilogue_split(kernel: KernelSpec) -> tuple[list[str], list[str]]:
+    """(epilogue ops per output tile, per-row finishing ops after the reduced loop) of a GEMM/BMM; with
+    kernel.reduce set the tile ops end at the last reduce_* op (module doc)."""
+    from npusim.lowering.vector import REDUCE_OPS
+
+    ops = list(kernel.epilogue)
+    where = f"kernel {kernel.name or kernel.op}"
+    if kernel.reduce not in ("", "M", "N") or (kernel.reduce == "M" and kernel.op == "bmm"):
+        raise MappingError(f"{where}: GEMM reduce must be '', 'N' or (2-D GEMM only) 'M', got {kernel.reduce!r}")
+    if not kernel.reduce:
+        return ops, []
+    last = max((i for i, op in enumerate(ops) if op in REDUCE_OPS), default=None)
+    if last is None:
+        raise MappingError(f"{where}: reduce {kernel.reduce!r} needs a reduce_* op in the epilogue {tuple(ops)}")
+    return ops[:last + 1], ops[last + 1:]
+
+
 def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
-    """C[b,M,N] = A[b,M,K] @ B[b,K,N] (+ epilogue vector ops per output tile)."""
+    """C[b,M,N] = A[b,M,K] @ B[b,K,N] (+ epilogue vector ops per output tile, + reduction epilogue)."""
     bmm = kernel.op == "bmm"
     names = ("B", "M", "N", "K") if bmm else ("M", "N", "K")
     t = check_tiles(kernel, mapping, names)
     M, N, K = kernel.dims["M"], kernel.dims["N"], kernel.dims["K"]
     nb = kernel.dims["B"] if bmm else 1
-    order = [d for d in mapping.order if d in ("M", "N")] or ["M", "N"]
+    red = kernel.reduce
+    per_tile, finish = epilogue_split(kernel)
+    order = [d for d in mapping.order if d in ("M", "N")] or (["N", "M"] if red == "M" else ["M", "N"])
     if mapping.order and mapping.order[-1] != "K":
         raise MappingError(f"kernel {kernel.name or kernel.op}: GEMM loop order {mapping.order} must end with K "
                            "(the accumulation loop is innermost)")
+    if red and order[1] != red:
+        raise MappingError(f"kernel {kernel.name or kernel.op}: reduction epilogue over {red} needs {red} as the "
+                           f"inner output loop (order {''.join(d for d in 'MN' if d != red)}{red}K, got "
+                           f"{''.join(order)}K)")
     spad = machine.core.spad_bytes if machine is not None else 0
     b = TogBuilder(kernel.name or kernel.op, spad_bytes=spad)
     b.meta = {"op": kernel.op, "dims": dict(kernel.dims), "dtype": kernel.dtype, "mapping": mapping.to_dict(),
@@ -133,6 +164,7 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
 
     resident = check_resident(kernel, mapping, t, order)
     b.meta["resident"] = resident
+    b.meta["reduce"] = red
 
     def prologue(role, ld, dims):
         """The operand's fused elementwise ops on a freshly loaded tile, in the scratchpad."""
@@ -155,19 +187,38 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
                 "B", b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld"), [dk, dm["N"]])
             gs = split_gemms(b, dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, [la, lb], "gemm", split)
         last = gs
-        for op in kernel.epilogue:
+        for op in per_tile:
             last = [b.vector(op, [dm["M"], dm["N"]], dt, deps=last, name=f"epilogue_{op}")]
         b.store(c, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="st", deps=last)
+        return last
+
+    nout = int(kernel.params.get("reduce_outputs", 1)) if red else 0
+    stats = [b.tensor(f"R{i}", (nb * M, 1) if red == "N" else (1, N), operand_dtype(kernel, "c"),
+                      ops.get(f"R{i}", "")) for i in range(nout)]
+
+    def reduced(last):
+        """After the reduced loop: the per-row finishing ops on the kept partial, then its result tiles."""
+        kept = [dm["M"], Dim(1)] if red == "N" else [Dim(1), dm["N"]]
+        for op in finish:
+            last = [b.vector(op, kept, dt, deps=last, name=f"epilogue_{op}")]
+        for s in stats:
+            if red == "N":
+                b.store(s, [Dim(t["M"], 1, "m", M), Dim(1, 1)], {"b": M} if bmm else {}, tag="st", deps=last)
+            else:
+                b.store(s, [Dim(1, N), Dim(t["N"], 1, "n", N)], tag="st", deps=last)
 
     def body():
         first, second = order[0], order[1]
         with b.loop(first.lower(), kernel.dims[first], step=t[first], kind="outer"):
-            if resident in ("A", "B"):
-                # The panel stays in the scratchpad while the other dimension's tiles stream past it, so
-                # those iterations run on the core that holds it (a sequential loop, not spread over cores).
-                panel = panel_load()
+            if resident in ("A", "B") or red:
+                # The panel stays in the scratchpad while the other dimension's tiles stream past it, and a
+                # reduction's partial while the reduced dimension's tiles go past, so those iterations run
+                # on the core that holds it (a sequential loop, not spread over cores).
+                panel = panel_load() if resident else None
                 with b.loop(second.lower(), kernel.dims[second], step=t[second], kind="inner"):
-                    tile(panel)
+                    last = tile(panel)
+                if red:
+                    reduced(last)
             else:
                 with b.loop(second.lower(), kernel.dims[second], step=t[second], kind="outer"):
                     tile(None)

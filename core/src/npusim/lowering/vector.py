@@ -5,7 +5,8 @@ the reduced dimension becomes the innermost "accum" loop: ops up to and includin
 reduce_* op run on every input tile (several reductions of one input fused into one kernel list
 their per-tile ops one after another; a reduce_sum is implied when none is listed), the remaining
 ops run once on the reduced tile after the loop, and the output is (R, 1) for reduce "C" or (1, C)
-for reduce "R". Lane split (mapping.lane_axis / lane_stride) decides the per-lane scratchpad
+for reduce "R", one such tensor per result (params reduce_outputs, default 1: Y, Y1, ...; var_mean and
+fused sibling reductions have several). Lane split (mapping.lane_axis / lane_stride) decides the per-lane scratchpad
 layout and is checked by the mapper; the DMA tiles do not depend on it.
 """
 from __future__ import annotations
@@ -54,6 +55,8 @@ def lower_vector(kernel: KernelSpec, mapping: Mapping, machine):
     x = b.tensor("X", (R, C), dt, opn.get("X", opn.get("A", "")))
     out_shape = {"": (R, C), "C": (R, 1), "R": (1, C)}[kernel.reduce]
     y = b.tensor("Y", out_shape, dt, opn.get("Y", opn.get("C", "")))
+    nout = int(kernel.params.get("reduce_outputs", 1)) if kernel.reduce else 1
+    results = [y, *(b.tensor(f"Y{i}", out_shape, dt, opn.get(f"Y{i}", "")) for i in range(1, nout))]
     dr, dc = Dim(t["R"], 0, "r", R), Dim(t["C"], 0, "c", C)
     var = {"R": "r", "C": "c"}
     kind = {d: ("accum" if d == kernel.reduce else "outer") for d in ("R", "C")}
@@ -76,8 +79,9 @@ def lower_vector(kernel: KernelSpec, mapping: Mapping, machine):
                 last = chain(per_tile, [dr, dc], [ld])
             kept = [dr, Dim(1)] if kernel.reduce == "C" else [Dim(1), dc]
             last = chain(after, kept, last)
-            if kernel.reduce == "C":
-                b.store(y, [Dim(t["R"], 1, "r", R), Dim(1, 1)], tag="st", deps=last)
-            else:
-                b.store(y, [Dim(1, C), Dim(t["C"], 1, "c", C)], tag="st", deps=last)
+            for res in results:
+                if kernel.reduce == "C":
+                    b.store(res, [Dim(t["R"], 1, "r", R), Dim(1, 1)], tag="st", deps=last)
+                else:
+                    b.store(res, [Dim(1, C), Dim(t["C"], 1, "c", C)], tag="st", deps=last)
     return b.build()

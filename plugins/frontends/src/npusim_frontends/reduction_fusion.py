@@ -101,6 +101,15 @@ def _gemm_axis(h: Group, base, dims: tuple, c: int) -> bool:
     return h.kind == "gemm" and shp == tuple(h.cshape) and dims == (0,)
 
 
+def epilogue_axis(g: Group) -> str:
+    """The host GEMM dimension a reduction fused into its epilogue reduces: "N" (the output's columns,
+    trailing dims) or "M" (a 2-D GEMM's rows, dim 0); see _gemm_axis."""
+    from npusim_frontends.specs import reduce_dims
+
+    dims, _, _ = reduce_dims(g.anchor)
+    return "M" if dims == [0] and len(shape_of(g.anchor.args[0])) == 2 and g.host.kind == "gemm" else "N"
+
+
 def _gemm_producer(node, owner: dict):
     """The GEMM/BMM group whose output `node` is (possibly through contiguous reshapes), or None."""
     while isinstance(node, fx.Node):
@@ -126,6 +135,8 @@ def _epilogue_host(g: Group, owner: dict, pos: dict, siblings_ok: bool):
     h = _gemm_producer(base, owner)
     if h is None or numel(shape_of(base)) != numel(h.cshape) or not _gemm_axis(h, base, dims, c):
         return None
+    if h.guests and (dims == (0,) and len(shape_of(base)) == 2) != (epilogue_axis(h.guests[0]) == "M"):
+        return None  # one reduced dimension per GEMM kernel (lowering/gemm.py: its inner output loop)
     outs = {x.out for x in h.guests if _axis_key(x) == (dims, r, c)} if siblings_ok else set()
     return None if _ready(g, base, _host_pos(h, pos), pos, outs) == "no" else h
 

@@ -35,7 +35,7 @@ def buffer_name(node) -> str:
 
 def _epilogue_ops(group: Group) -> tuple[str, ...]:
     """Vector ops per output element after a GEMM/conv: bias, the fused chain, then fused reductions'
-    per-element work (their per-row finishing ops are not timed: one per row, not per element)."""
+    per-element work (their per-row finishing ops: reduction_epilogue)."""
     ops: list[str] = []
     if A.op_name(group.anchor.target) in ("addmm", "baddbmm"):
         ops.append("add")
@@ -45,6 +45,31 @@ def _epilogue_ops(group: Group) -> tuple[str, ...]:
     for guest in group.guests:
         ops.extend(reduce_ops(guest)[0])
     return tuple(ops)
+
+
+def reduction_epilogue(g: Group, operands: dict) -> tuple[tuple[str, ...], str, dict]:
+    """(per-row finishing ops, reduced GEMM dimension, params) of the reductions fused into GEMM group g's
+    epilogue (empty when none): lowering/gemm.py runs the finishing ops after the reduced loop and stores
+    every result (operands R0, R1, ...: var_mean has two) as an M x 1 (N: 1 x N) tensor."""
+    if not g.guests:
+        return (), "", {}
+    from npusim_frontends.reduction_fusion import epilogue_axis
+
+    finish = [op for guest in g.guests for op in reduce_ops(guest)[1]]
+    names = result_buffers(g.guests)
+    operands.update({f"R{i}": name for i, name in enumerate(names)})
+    return tuple(finish), epilogue_axis(g.guests[0]), {"reduce_outputs": len(names)}
+
+
+def result_buffers(reductions) -> list[str]:
+    """DRAM buffers of the results of reduce groups, in order (var_mean has two: var, then mean as
+    "<name>.1"; readers of either resolve to the node's name, see buffer_name)."""
+    names: list[str] = []
+    for r in reductions:
+        v = val(r.anchor)
+        name = buffer_name(r.out)
+        names += [name if i == 0 else f"{name}.{i}" for i in range(len(v) if isinstance(v, (tuple, list)) else 1)]
+    return names
 
 
 def _operand_prologues(g: Group, operands: dict) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -114,13 +139,16 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         prologue, params = _operand_prologues(g, operands)
         dt = kdtype(a)  # the element type the array multiplies (int8 for _int_mm, whose output is int32)
         params.update(operand_bytes(g, dt, a, b))
-        return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, params=params, prologue=prologue,
-                           epilogue=_epilogue_ops(g), name=gname, operands=operands)]
+        finish, red, rparams = reduction_epilogue(g, operands)
+        return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, params={**params, **rparams}, prologue=prologue,
+                           epilogue=(*_epilogue_ops(g), *finish), reduce=red, name=gname, operands=operands)]
     if g.kind == "bmm":
         a, b = (g.anchor.args[1], g.anchor.args[2]) if name == "baddbmm" else g.anchor.args[:2]
         (bb, m, k), (_, _, n) = shape_of(a), shape_of(b)
-        return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, epilogue=_epilogue_ops(g), name=gname,
-                           operands={"A": buffer_name(a), "B": buffer_name(b), "C": out})]
+        operands = {"A": buffer_name(a), "B": buffer_name(b), "C": out}
+        finish, red, rparams = reduction_epilogue(g, operands)
+        return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, params=rparams,
+                           epilogue=(*_epilogue_ops(g), *finish), reduce=red, name=gname, operands=operands)]
     if g.kind == "grouped_mm":
         # Expert row counts are data-dependent; kernels are built from shapes, so the timing assumes
         # balanced routing: E expert GEMMs of ceil(S/E) rows each (all E weight matrices are read).
@@ -198,8 +226,10 @@ def reduce_kernel(g: Group, gname: str) -> KernelSpec:
         gp, gq = reduce_ops(guest)
         per_tile += gp
         post += gq
-    return KernelSpec("vector", {"R": r, "C": c}, dt, epilogue=(*per_tile, *post), reduce="C", name=gname,
-                      operands={"X": x, "Y": buffer_name(g.out)})
+    names = result_buffers([g, *g.guests])  # every result is stored (lowering/vector.py: Y, Y1, ...)
+    operands = {"X": x, "Y": names[0], **{f"Y{i}": n for i, n in enumerate(names) if i}}
+    return KernelSpec("vector", {"R": r, "C": c}, dt, params={"reduce_outputs": len(names)} if len(names) > 1 else {},
+                      epilogue=(*per_tile, *post), reduce="C", name=gname, operands=operands)
 
 
 def copy_kernels(g: Group, gname: str) -> list[KernelSpec]:

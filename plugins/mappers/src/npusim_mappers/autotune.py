@@ -47,7 +47,8 @@ class AutotuneMapper:
         double buffering (single buffering may use the whole scratchpad)."""
         outer, accum = geo.outer_accum(kernel)
         orders = [(*outer, *accum)]
-        if len(outer) >= 2:
+        fixed = kernel.op in ("gemm", "bmm") and kernel.reduce in ("M", "N")  # reduced dim stays inner
+        if len(outer) >= 2 and not fixed:
             orders.append((*outer[:-2], outer[-1], outer[-2], *accum))
         lanes = [("", 1)]
         if kernel.op == "vector":
@@ -63,6 +64,8 @@ class AutotuneMapper:
                                       source=self.name)
                     if kernel.op in ("gemm", "bmm") and tiles["K"] == kernel.dims["K"]:
                         for res, inner in (("A", ("M", "N", "K")), ("B", ("N", "M", "K"))):
+                            if fixed and inner[1] != kernel.reduce:
+                                continue
                             yield Mapping(tiles, (*outer[:-2], *inner), double_buffer=db, resident=res,
                                           source=self.name)
 

@@ -132,7 +132,8 @@ class CostModel:
         # Loads therefore overlap compute only inside one output tile's accumulation chain, and output
         # tiles (chains) run one after another.
         eb = geo.dtype_bytes(kernel)
-        step_loads = sum(r * c for r, c in geo.buffers(kernel, tiles)[:-1]) * eb
+        loads = geo.buffers(kernel, tiles)[:2 if kernel.op in ("gemm", "bmm") else -1]  # all but the outputs
+        step_loads = sum(r * c for r, c in loads) * eb
         overlap = self.spad // max(1, step_loads) >= 2
         comp_tile = (compute + vec) / n_outer
         load_tile = load_bytes / n_outer / bw

@@ -49,6 +49,11 @@ def outer_accum(kernel: KernelSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if kernel.reduce in ("R", "C"):
             return (("C",) if kernel.reduce == "R" else ("R",)), (kernel.reduce,)
         return ("R", "C"), ()
+    if kernel.op in ("gemm", "bmm") and kernel.reduce in ("M", "N"):
+        # reduction epilogue (lowering/gemm.py): the reduced output dimension is the inner output loop
+        outer, accum = ORDERS[kernel.op]
+        kept = tuple(d for d in outer if d != kernel.reduce)
+        return (*kept, kernel.reduce), accum
     return ORDERS[kernel.op]
 
 
@@ -62,14 +67,18 @@ def buffers(kernel: KernelSpec, tiles: dict[str, int]) -> list[tuple[int, int]]:
     """(rows, cols) of every scratchpad buffer one iteration keeps live (= the TOG's DMA tiles)."""
     t = tiles
     if kernel.op in ("gemm", "bmm"):
-        return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"])]
+        # + a reduction epilogue's result tiles (TM x 1 or 1 x TN each, params reduce_outputs)
+        stats = {"N": (t["M"], 1), "M": (1, t["N"])}.get(kernel.reduce)
+        extra = [stats] * int(kernel.params.get("reduce_outputs", 1)) if stats else []
+        return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"]), *extra]
     if kernel.op == "conv":
         g = conv_geometry(kernel)
         wh = window(t["H"], t["KH"], g["stride"], g["dil"])
         ww = window(t["W"], t["KW"], g["stride"], g["dil"])
         return [(t["N"] * wh * ww, t["C"]), (t["KH"] * t["KW"] * t["C"], t["O"]), (t["N"] * t["H"] * t["W"], t["O"])]
     out = {"": (t["R"], t["C"]), "C": (t["R"], 1), "R": (1, t["C"])}[kernel.reduce]
-    return [(t["R"], t["C"]), out]
+    nout = int(kernel.params.get("reduce_outputs", 1)) if kernel.reduce else 1  # var_mean: var and mean
+    return [(t["R"], t["C"]), *[out] * nout]
 
 
 def _lane_share(n: int, lanes: int, stride: int) -> int:
@@ -89,7 +98,11 @@ def footprint(kernel: KernelSpec, tiles: dict[str, int], lanes: int, lane_axis: 
     """(total scratchpad bytes, bytes in the fullest lane) of one iteration's buffers."""
     total = per_lane = 0
     bufs = buffers(kernel, tiles)
-    widths = buffer_bytes(kernel) if kernel.op in ("gemm", "bmm") else [dtype_bytes(kernel)] * len(bufs)
+    if kernel.op in ("gemm", "bmm"):  # reduction results are stored in C's element type
+        widths = buffer_bytes(kernel)
+        widths += [widths[2]] * (len(bufs) - 3)
+    else:
+        widths = [dtype_bytes(kernel)] * len(bufs)
     for (rows, cols), eb in zip(bufs, widths):
         total += rows * cols * eb
         if kernel.op == "vector" and lane_axis == "R":

@@ -41,6 +41,10 @@ def resident_choice(kernel: KernelSpec, tiles: dict, cores: int, order) -> tuple
     n_m, n_n = -(-d["M"] // tiles["M"]), -(-d["N"] // tiles["N"])
     save_a = (n_n - 1) * d["M"] * d["K"] if n_m >= cores else 0   # A bytes no longer re-read
     save_b = (n_m - 1) * d["K"] * d["N"] if n_n >= cores else 0
+    if kernel.reduce == "N":  # a reduction epilogue over N keeps N as the inner loop: only A's order fits
+        save_b = 0
+    elif kernel.reduce == "M":
+        save_a = 0
     if max(save_a, save_b) <= 0:
         return tuple(order), ""
     if save_a >= save_b:
