@@ -44,6 +44,30 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
   fast_ = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.split_cmd_bus != 0 && s.ranks == 1;
   bank_shift_ = bank_bits_;
+  pc_shift_ = rank_bits_ + unit_bits_;
+  {  // field positions in (address >> rb_bits_) per mapping, LSB first (see decode_inline)
+    const int bits[6] = {pc_bits_, rank_bits_, bg_bits_, bank_bits_, row_bits_, col_bits_};
+    const int lo = std::min(2, col_bits_);
+    int order[6] = {0, 5, 1, 2, 3, 4};                                // RoBaRaCoCh: Ch Co Ra Bg Ba Ro
+    if (s.mapping == 1) { const int o[6] = {5, 4, 3, 2, 1, 0}; std::copy(o, o + 6, order); }  // Co Ro Ba Bg Ra Ch
+    if (s.mapping == 2) { const int o[6] = {5, 0, 1, 2, 3, 4}; std::copy(o, o + 6, order); }  // Co[lo] Ch Ra Bg Ba Co[hi] Ro
+    int at = 0;
+    for (int k = 0; k < 6; ++k) {
+      const int f = order[k];
+      const int w = s.mapping == 2 && f == 5 ? lo : bits[f];
+      fp_[f].sh = at;
+      fp_[f].mk = (int64_t(1) << w) - 1;
+      at += w;
+      if (s.mapping == 2 && f == 3) { col_hi_sh_ = at; at += col_bits_ - lo; }
+    }
+    if (s.mapping == 2) {
+      fp_[5].sh = col_hi_sh_;  // low column bits: a & fp_[5].mk; high ones: (a >> fp_[5].sh) & col_hi_mk_
+      col_lo_bits_ = lo;
+      col_hi_mk_ = (int64_t(1) << (col_bits_ - lo)) - 1;
+      int x = 0;
+      for (int f = 0; f < 4; ++f) { xor_sh_[f] = x; x += bits[f]; }
+    }
+  }
   ch_.resize(s.channels);
   const int64_t units = s.pcs * s.ranks;
   for (auto& ch : ch_) {
@@ -95,6 +119,21 @@ inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
   }
   return Fields{pc & (spec_.pcs - 1), rank & (spec_.ranks - 1), bg & (spec_.bankgroups - 1),
                 bank & (spec_.banks - 1), row & (spec_.rows - 1), col & (spec_.columns - 1)};
+}
+
+template <int M>
+inline DramDevice::Loc DramDevice::locate(int64_t local) const {
+  // decode_inline's fields with the shifts and masks precomputed (fp_), combined into the bank index
+  const int64_t a = local >> rb_bits_;
+  int64_t pc = (a >> fp_[0].sh) & fp_[0].mk, rank = (a >> fp_[1].sh) & fp_[1].mk;
+  int64_t bg = (a >> fp_[2].sh) & fp_[2].mk, bank = (a >> fp_[3].sh) & fp_[3].mk;
+  const int64_t row = (a >> fp_[4].sh) & fp_[4].mk;
+  if (M == 2) {  // MOP4CLXOR: Ch..Ba XORed with consecutive column bits
+    const int64_t col = (a & fp_[5].mk) | (((a >> fp_[5].sh) & col_hi_mk_) << col_lo_bits_);
+    pc ^= (col >> xor_sh_[0]) & fp_[0].mk; rank ^= (col >> xor_sh_[1]) & fp_[1].mk;
+    bg ^= (col >> xor_sh_[2]) & fp_[2].mk; bank ^= (col >> xor_sh_[3]) & fp_[3].mk;
+  }
+  return Loc{(int32_t)((pc << pc_shift_) | (rank << unit_bits_) | (bg << bank_shift_) | bank), (int32_t)row};
 }
 
 DramDevice::Fields DramDevice::decode_fields(int64_t local) const {
@@ -156,15 +195,15 @@ bool DramDevice::enqueue(const MemRequest& req, Tick now) {
   parents_[p].remaining = nacc;
   parents_[p].done = 0;
   for (int64_t i = 0; i < nacc; ++i) {
-    const Fields f = decode_inline<M>((first + i) << rb_bits_);
-    const int32_t bank = (int32_t)((((f.pc << rank_bits_) | f.rank) << unit_bits_) | (f.bg << bank_shift_) | f.bank);
+    const Loc f = locate<M>((first + i) << rb_bits_);
+    const int32_t bank = f.bank;
     int32_t id;
     if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); }
     else { id = (int32_t)ch.acc.size(); ch.acc.emplace_back(); }
     Access& x = ch.acc[id];  // filled in place (no stack copy: see append_entry)
     x.seq = seq_++;
     x.parent = (int32_t)p;
-    x.row = (int32_t)f.row;
+    x.row = f.row;
     x.is_write = req.is_write ? 1 : 0;
     x.kind = 0;
     Bank& bk = ch.banks[bank];

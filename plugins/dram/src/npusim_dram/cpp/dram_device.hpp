@@ -135,6 +135,8 @@ class DramDevice final : public MemoryDevice {
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
   template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
   template <int M> bool enqueue(const MemRequest& req, Tick now);  // try_send after its argument checks
+  struct Loc { int32_t bank, row; };  // bank index within the channel and row of a channel-local address
+  template <int M> __attribute__((always_inline)) inline Loc locate(int64_t local) const;
   void update_ref_min(Chan& ch);
   // run_channel only when the channel has work up to until_cycle (a decision due)
   void run_if_due(int c, int64_t until_cycle) {
@@ -176,7 +178,10 @@ class DramDevice final : public MemoryDevice {
   Tick memo_now_ = -1;                  // try_send: last `now` seen and its first visible cycle
   int64_t memo_cycle_ = 0;
   int64_t rtw_ = 0, burst_ = 0;         // read-to-write turnaround, column-to-column spacing (tCK)
-  int unit_bits_ = 0, bank_shift_ = 0;
+  int unit_bits_ = 0, bank_shift_ = 0, pc_shift_ = 0;
+  struct FieldPos { int64_t sh, mk; };  // a field is (address >> rb_bits_ >> sh) & mk
+  FieldPos fp_[6] = {};                 // pc, rank, bankgroup, bank, row, column (MOP4CLXOR: low column bits)
+  int64_t col_hi_sh_ = 0, col_hi_mk_ = 0, col_lo_bits_ = 0, xor_sh_[4] = {};  // MOP4CLXOR column split, XOR shifts
   bool incremental_cand_ = false;       // FR-FCFS + open row: arrivals update the cached candidate  // bank index = unit << unit_bits_ | bg << bank_shift_ | bank
 };
 

@@ -37,17 +37,16 @@ class PendingList {
   void pop_until(int64_t T, Visit&& visit) {
     if (min_ > T) return;
     int64_t m = kNone;
-    size_t keep = 0;
     PendingEntry* const d = v_.data();
-    const size_t n = v_.size();
-    for (size_t i = 0; i < n; ++i) {
+    size_t n = v_.size(), i = 0;
+    while (i < n) {  // a popped entry's slot takes the last entry (field by field, see append_entry)
       const int64_t w = d[i].when;
-      if (w <= T) { visit(w, d[i].bank, d[i].ver); continue; }
-      if (keep != i) { d[keep].when = w; d[keep].bank = d[i].bank; d[keep].ver = d[i].ver; }
-      ++keep;
-      if (w < m) m = w;
+      if (w > T) { if (w < m) m = w; ++i; continue; }
+      visit(w, d[i].bank, d[i].ver);
+      --n;
+      d[i].when = d[n].when; d[i].bank = d[n].bank; d[i].ver = d[n].ver;
     }
-    v_.resize(keep);
+    v_.resize(n);
     min_ = m;
   }
   // Smallest `when` of any pending entry, stale ones included (kNone when empty).
