@@ -232,3 +232,24 @@ def test_mappers_keep_the_reduced_gemm_dimension_inner(reduce, dims):
     check_mapping(k, h, m)
     cands = list(AutotuneMapper(MapperConfig(max_candidates=200), m).candidates(k))
     assert cands and all([d for d in c.order if d in "MN"][-1] == reduce for c in cands)
+
+
+def test_reduction_epilogue_is_kept_only_when_the_judge_finds_it_not_slower():
+    def fn(x, w, b, r):
+        return F.layer_norm(F.linear(x, w, b) + r, (12,))
+
+    args = (torch.randn(2, 5, 10), torch.randn(12, 10), torch.randn(12), torch.randn(2, 5, 12))
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    seen = []
+
+    def judge(verdict):
+        def j(fused, unfused):
+            seen.append(([(k.op, k.reduce) for k in fused], [(k.op, k.reduce) for k in unfused]))
+            return verdict
+        return j
+
+    kept = LoweredGraph(gm, "t", set(FUSION_PASSES), judge=judge(True)).kernels
+    refused = LoweredGraph(gm, "t", set(FUSION_PASSES), judge=judge(False)).kernels
+    assert (kept[0].op, kept[0].reduce) == ("gemm", "N")
+    assert [(k.op, k.reduce) for k in refused][:2] == [("gemm", ""), ("vector", "C")]
+    assert seen[0] == ([("gemm", "N")], [("gemm", ""), ("vector", "C")])

@@ -132,7 +132,8 @@ def partition(gm: fx.GraphModule, passes: set[str], judge=None) -> list[Group]:
     """Groups in execution order (a group runs at the position of its last node).
 
     judge(fused_kernels, unfused_kernels) -> bool, when given, vets fusions whose benefit depends on
-    the machine (GEMM prologues: the operand work repeats on every reload of its tile)."""
+    the machine (GEMM prologues: the operand work repeats on every reload of its tile; reduction
+    epilogues: the reduced output dimension becomes a sequential loop)."""
     groups: list[Group] = []
     owner: dict[fx.Node, Group] = {}
     for node in gm.graph.nodes:
@@ -158,7 +159,7 @@ def partition(gm: fx.GraphModule, passes: set[str], judge=None) -> list[Group]:
     if "reduction_epilogue" in passes or "reduction_reduction" in passes:
         from npusim_frontends.reduction_fusion import fuse_reductions
 
-        groups = fuse_reductions(groups, owner, pos, passes)
+        groups = fuse_reductions(groups, owner, pos, passes, judge)
     # Groups run at their last node; order them by that position.
     groups.sort(key=lambda g: pos[g.out])
     return groups

@@ -4,7 +4,9 @@ reduction_epilogue: a reduction (sum/mean/amax/amin/var_mean, with its elementwi
 columns (trailing dims = N) or, for a 2-D GEMM, the rows (dim 0 = M) of a GEMM/BMM output runs on each
 output tile while it is in the scratchpad; partial results are combined across tiles. The separate
 kernel's DRAM read of the GEMM output disappears (the output is still stored: gemm lowering always
-stores C, which other consumers need).
+stores C, which other consumers need). The per-row finishing ops run after the GEMM's reduced output
+loop, which thereby runs sequentially on one core: with a `judge` (the Session's: simulate both
+variants) the fusion is kept only when the fused GEMM is not slower than GEMM + reduction kernel.
 reduction_reduction: reductions over the same input and axis become one vector kernel that reads the
 input once. A reduction whose prologue reads a sibling's result is fused only for the two patterns
 with an exact one-pass form: sum(exp(x - max(x))) (online softmax, Milakov & Gimelshein 2018,
@@ -101,13 +103,13 @@ def _gemm_axis(h: Group, base, dims: tuple, c: int) -> bool:
     return h.kind == "gemm" and shp == tuple(h.cshape) and dims == (0,)
 
 
-def epilogue_axis(g: Group) -> str:
-    """The host GEMM dimension a reduction fused into its epilogue reduces: "N" (the output's columns,
-    trailing dims) or "M" (a 2-D GEMM's rows, dim 0); see _gemm_axis."""
+def epilogue_axis(g: Group, host: Group) -> str:
+    """The dimension of GEMM/BMM group `host` that reduction g in its epilogue reduces: "N" (the output's
+    columns, trailing dims) or "M" (a 2-D GEMM's rows, dim 0); see _gemm_axis."""
     from npusim_frontends.specs import reduce_dims
 
     dims, _, _ = reduce_dims(g.anchor)
-    return "M" if dims == [0] and len(shape_of(g.anchor.args[0])) == 2 and g.host.kind == "gemm" else "N"
+    return "M" if dims == [0] and len(shape_of(g.anchor.args[0])) == 2 and host.kind == "gemm" else "N"
 
 
 def _gemm_producer(node, owner: dict):
@@ -126,8 +128,21 @@ def _host_pos(h: Group, pos: dict) -> int:
     return pos[h.out]
 
 
-def _epilogue_host(g: Group, owner: dict, pos: dict, siblings_ok: bool):
-    """The GEMM/BMM group g can fuse into as a reduction epilogue, or None."""
+def _worth_it(g: Group, h: Group, judge) -> bool:
+    """judge(fused kernels, unfused kernels) on GEMM group h with and without reduction g in its epilogue."""
+    if judge is None:
+        return True
+    from npusim_frontends.specs import group_kernels, reduce_kernel
+
+    unfused = [*group_kernels(h, "judge.gemm"), reduce_kernel(g, "judge.reduce")]
+    h.guests.append(g)
+    fused = group_kernels(h, "judge.gemm")
+    h.guests.pop()
+    return judge(fused, unfused)
+
+
+def _epilogue_host(g: Group, owner: dict, pos: dict, siblings_ok: bool, judge=None):
+    """The GEMM/BMM group g can fuse into as a reduction epilogue (and, with a judge, is not slower in), or None."""
     ax = _axis(g)
     if ax is None:
         return None
@@ -135,10 +150,12 @@ def _epilogue_host(g: Group, owner: dict, pos: dict, siblings_ok: bool):
     h = _gemm_producer(base, owner)
     if h is None or numel(shape_of(base)) != numel(h.cshape) or not _gemm_axis(h, base, dims, c):
         return None
-    if h.guests and (dims == (0,) and len(shape_of(base)) == 2) != (epilogue_axis(h.guests[0]) == "M"):
+    if h.guests and epilogue_axis(g, h) != epilogue_axis(h.guests[0], h):
         return None  # one reduced dimension per GEMM kernel (lowering/gemm.py: its inner output loop)
     outs = {x.out for x in h.guests if _axis_key(x) == (dims, r, c)} if siblings_ok else set()
-    return None if _ready(g, base, _host_pos(h, pos), pos, outs) == "no" else h
+    if _ready(g, base, _host_pos(h, pos), pos, outs) == "no":
+        return None
+    return h if _worth_it(g, h, judge) else None
 
 
 def _sibling_host(g: Group, hosts: dict, pos: dict):
@@ -213,7 +230,7 @@ def _merge_recomputed(groups: list[Group], owner: dict, recomputed: dict) -> lis
     return [g for g in groups if id(g) not in dropped]
 
 
-def fuse_reductions(groups: list[Group], owner: dict, pos: dict, passes: set[str]) -> list[Group]:
+def fuse_reductions(groups: list[Group], owner: dict, pos: dict, passes: set[str], judge=None) -> list[Group]:
     """Mark reduce groups fused into a GEMM epilogue or a sibling reduction (group.host / host.guests);
     the groups afterwards (elementwise producers merged with their reader, see _merge_recomputed)."""
     order = sorted((g for g in groups if g.kind == "reduce"), key=lambda g: pos[g.out])
@@ -221,7 +238,7 @@ def fuse_reductions(groups: list[Group], owner: dict, pos: dict, passes: set[str
     recomputed: dict = {}  # elementwise output -> reduction nodes that recompute it on their tiles
     if "reduction_epilogue" in passes:
         for g in order:
-            _attach(g, lambda x: _epilogue_host(x, owner, pos, siblings_ok), owner, siblings_ok, recomputed)
+            _attach(g, lambda x: _epilogue_host(x, owner, pos, siblings_ok, judge), owner, siblings_ok, recomputed)
     if not siblings_ok:
         return groups
     hosts: dict = {}  # (base, dims, R, C) -> first reduce group over it

@@ -58,7 +58,7 @@ def reduction_epilogue(g: Group, operands: dict) -> tuple[tuple[str, ...], str, 
     finish = [op for guest in g.guests for op in reduce_ops(guest)[1]]
     names = result_buffers(g.guests)
     operands.update({f"R{i}": name for i, name in enumerate(names)})
-    return tuple(finish), epilogue_axis(g.guests[0]), {"reduce_outputs": len(names)}
+    return tuple(finish), epilogue_axis(g.guests[0], g), {"reduce_outputs": len(names)}
 
 
 def result_buffers(reductions) -> list[str]:
