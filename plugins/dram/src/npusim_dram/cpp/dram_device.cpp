@@ -165,11 +165,19 @@ bool DramDevice::try_send(const MemRequest& req, Tick now) {
   if (req.channel < 0 || req.channel >= spec_.channels)
     throw std::out_of_range("DramDevice::try_send: channel out of range");
   if (req.bytes <= 0) throw std::invalid_argument("DramDevice::try_send: bytes must be > 0");
-  return spec_.mapping == 0 ? enqueue<0>(req, now) : spec_.mapping == 1 ? enqueue<1>(req, now) : enqueue<2>(req, now);
+  const Req r{req.id, req.addr, req.bytes, req.is_write, req.channel, &req};
+  return spec_.mapping == 0 ? enqueue<0>(r, now) : spec_.mapping == 1 ? enqueue<1>(r, now) : enqueue<2>(r, now);
+}
+
+bool DramDevice::offer(int32_t channel, int64_t addr, int32_t bytes, int32_t is_write, int64_t id, Tick now) {
+  if (channel < 0 || channel >= spec_.channels) throw std::out_of_range("DramDevice::offer: channel out of range");
+  if (bytes <= 0) throw std::invalid_argument("DramDevice::offer: bytes must be > 0");
+  const Req r{id, addr, bytes, is_write, channel, nullptr};
+  return spec_.mapping == 0 ? enqueue<0>(r, now) : spec_.mapping == 1 ? enqueue<1>(r, now) : enqueue<2>(r, now);
 }
 
 template <int M>
-bool DramDevice::enqueue(const MemRequest& req, Tick now) {
+bool DramDevice::enqueue(const Req& req, Tick now) {
   Chan& ch = ch_[req.channel];
   // The controller samples its request queues on its own clock edges: a request offered at time `now` joins
   // at the first DRAM clock edge A >= now and is considered from that edge's scheduling decision on. If the
@@ -190,8 +198,14 @@ bool DramDevice::enqueue(const MemRequest& req, Tick now) {
   int64_t p;
   if (!free_parents_.empty()) { p = free_parents_.back(); free_parents_.pop_back(); }
   else { p = (int64_t)parents_.size(); parents_.emplace_back(); }
-  copy_request(parents_[p].req, req);
-  parents_[p].req.issue = now;
+  MemRequest& pq = parents_[p].req;
+  if (req.full) {
+    copy_request(pq, *req.full);
+  } else {  // offer(): the other fields as a default MemRequest has them
+    pq.id = req.id; pq.addr = req.addr; pq.bytes = req.bytes; pq.is_write = req.is_write; pq.src = 0;
+    pq.channel = req.channel; pq.tenant = 0; pq.flags = 0; pq.owner = 0;
+  }
+  pq.issue = now;
   parents_[p].remaining = nacc;
   parents_[p].done = 0;
   for (int64_t i = 0; i < nacc; ++i) {
@@ -215,7 +229,8 @@ bool DramDevice::enqueue(const MemRequest& req, Tick now) {
   }
   queued += nacc;
   ch.next_decision = std::min(ch.next_decision, A);
-  sync(req.channel);
+  run_at_[req.channel] = ch.next_decision;  // sync(): accesses are queued and a decision is due
+  dec_at_[req.channel] = ch.next_decision * spec_.tck_ps;
   return true;
 }
 

@@ -9,6 +9,9 @@
 #include "acc_queue.hpp"
 #include "pending_list.hpp"
 
+// Private template members bind inside the library (no PLT hop; the -fPIC library exports only the API).
+#define NPUSIM_DRAM_LOCAL __attribute__((visibility("hidden")))
+
 namespace npusim {
 
 class DramDevice final : public MemoryDevice {
@@ -16,6 +19,8 @@ class DramDevice final : public MemoryDevice {
   explicit DramDevice(const DramSpec& spec);
   int num_channels() override { return (int)spec_.channels; }
   bool try_send(const MemRequest& req, Tick now) override;
+  // try_send of a request given by its fields (the others as in a default MemRequest), for trace replay.
+  bool offer(int32_t channel, int64_t addr, int32_t bytes, int32_t is_write, int64_t id, Tick now);
   void advance(Tick until, std::vector<MemCompletion>& done) override;
   // advance() in two steps for callers that take completions in place (trace replay): run every channel's
   // decisions up to `until`, then pass each finished request to sink(const MemRequest&, Tick done) in the
@@ -121,20 +126,21 @@ class DramDevice final : public MemoryDevice {
   __attribute__((noinline)) void fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
 
   void run_channel(int c, int64_t until_cycle);
-  template <bool F> int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
-  template <bool F> void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
+  template <bool F> NPUSIM_DRAM_LOCAL int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
+  template <bool F> NPUSIM_DRAM_LOCAL void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
   // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
   template <bool F> bool bank_cand(Chan& ch, int32_t b, int write_mode) {
     const Bank& bk = ch.banks[b];
     if (bk.cand_valid && bk.cand_mode == write_mode) return bk.cand_acc >= 0;
     return compute_cand<F>(ch, b, write_mode);
   }
-  template <bool F> bool compute_cand(Chan& ch, int32_t b, int write_mode);
+  template <bool F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
   void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
   template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
-  template <int M> bool enqueue(const MemRequest& req, Tick now);  // try_send after its argument checks
+  struct Req { int64_t id, addr; int32_t bytes, is_write, channel; const MemRequest* full; };  // full: try_send's
+  template <int M> NPUSIM_DRAM_LOCAL bool enqueue(const Req& req, Tick now);  // try_send / offer after the checks
   struct Loc { int32_t bank, row; };  // bank index within the channel and row of a channel-local address
   template <int M> __attribute__((always_inline)) inline Loc locate(int64_t local) const;
   void update_ref_min(Chan& ch);
@@ -142,10 +148,10 @@ class DramDevice final : public MemoryDevice {
   void run_if_due(int c, int64_t until_cycle) {
     if (run_at_[c] <= until_cycle) run_channel(c, until_cycle);
   }
-  template <bool F> void run_channel_body(int c, int64_t until_cycle);
+  template <bool F> NPUSIM_DRAM_LOCAL void run_channel_body(int c, int64_t until_cycle);
   void sync(int c);  // refresh run_at_ / dec_at_ of channel c after its state changed
   void update_mode(Chan& ch);
-  template <bool F> bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
+  template <bool F> NPUSIM_DRAM_LOCAL bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   void touch(Chan& ch, int32_t b);
   void heap_push(Chan& ch, int64_t when, int32_t b);
 
@@ -197,6 +203,7 @@ void DramDevice::collect(Tick until, Sink&& sink) {
       const Done* const d = f.data();
       const size_t n = f.size();
       size_t h = ch.fin_head[w];
+      if (h == n) continue;  // empty FIFO
       for (; h < n && d[h].time <= until; ++h) {
         sink(parents_[d[h].parent].req, d[h].time);
         free_parents_.push_back(d[h].parent);

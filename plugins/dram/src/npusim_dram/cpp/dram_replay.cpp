@@ -31,6 +31,16 @@ struct DramDrain {
   }
 };
 
+// Offer request `id` (its other MemRequest fields default): DramDevice::offer fills the queue entry directly.
+inline bool send_one(DramDevice& dev, int32_t ch, int64_t addr, int32_t bytes, int32_t wr, int64_t id, Tick now) {
+  return dev.offer(ch, addr, bytes, wr, id, now);
+}
+inline bool send_one(MemoryDevice& dev, int32_t ch, int64_t addr, int32_t bytes, int32_t wr, int64_t id, Tick now) {
+  MemRequest q;
+  q.id = id; q.addr = addr; q.bytes = bytes; q.is_write = wr; q.channel = ch;
+  return dev.try_send(q, now);
+}
+
 template <class Dev, class Drain>
 ReplayResult replay_loop(Dev& dev, Drain& drain, const int64_t* channel, const int64_t* local, const int8_t* is_write,
                          int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out) {
@@ -50,10 +60,11 @@ ReplayResult replay_loop(Dev& dev, Drain& drain, const int64_t* channel, const i
     while (i < n) {
       const Tick offer = interval_ps > 0 ? i * interval_ps : 0;
       if (offer > now) break;
-      MemRequest q;
-      q.id = i; q.addr = local[i]; q.bytes = (int32_t)req_bytes; q.is_write = is_write[i] ? 1 : 0;
-      q.channel = (int32_t)channel[i];
-      if (!dev.try_send(q, now)) { blocked = true; r.refused++; break; }
+      if (!send_one(dev, (int32_t)channel[i], local[i], (int32_t)req_bytes, is_write[i] ? 1 : 0, i, now)) {
+        blocked = true;
+        r.refused++;
+        break;
+      }
       ++i;
     }
     Tick nxt = dev.next_event();
