@@ -10,7 +10,7 @@ from torch.fx.experimental.proxy_tensor import make_fx
 import npusim
 from npusim_frontends.backend import decompositions
 from npusim_frontends.groups import FUSION_PASSES, fusion_passes
-from npusim_frontends.lowered import LoweredGraph
+from npusim_frontends.lowered import LoweredGraph, compare
 
 
 class ProjLayerNorm(torch.nn.Module):
@@ -253,3 +253,40 @@ def test_reduction_epilogue_is_kept_only_when_the_judge_finds_it_not_slower():
     assert (kept[0].op, kept[0].reduce) == ("gemm", "N")
     assert [(k.op, k.reduce) for k in refused][:2] == [("gemm", ""), ("vector", "C")]
     assert seen[0] == ([("gemm", "N")], [("gemm", ""), ("vector", "C")])
+
+
+class ScaledScores(torch.nn.Module):
+    """Attention scores with the scale applied to Q and K before Q @ K^T (K^T is a transposed BMM operand)."""
+
+    def forward(self, q, k):
+        return (q * 0.125) @ (k * 2.0).transpose(-1, -2)
+
+
+def test_bmm_prologue_fuses_operand_scales_into_the_bmm_loads():
+    b, h, s, d = 2, 4, 128, 64
+    on, off = compare_pass(ScaledScores(), (torch.randn(b, h, s, d), torch.randn(b, h, s, d)), "prologue")
+    bmm = next(k for k in on["kernels"] if k.op == "bmm")
+    assert (bmm.prologue, bmm.params) == (("fma", "fma"), {"prologue_a": 1})
+    assert bmm.operands["A"] == "arg0_1" and bmm.operands["B"] == "arg1_1"  # the BMM reads the unscaled inputs
+    assert on["n"] == 1 and off["n"] == 3
+    # neither scaled operand is written and read back: 2 x 2 x (b*h*s*d) fp32
+    assert off["bytes"] - on["bytes"] >= 4 * b * h * s * d * 4
+
+
+def test_bmm_prologue_cast_keeps_the_operands_dram_width():
+    def fn(q, k):
+        return q.float() @ k.float().transpose(-1, -2)
+
+    args = (torch.randn(3, 16, 8, dtype=torch.bfloat16), torch.randn(3, 24, 8, dtype=torch.bfloat16))
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    lg = LoweredGraph(gm, "t", set(FUSION_PASSES))
+    assert [k.op for k in lg.kernels] == ["bmm"]
+    assert lg.kernels[0].params == {"prologue_a": 1, "a_bytes": 2, "b_bytes": 2}
+    off = LoweredGraph(gm, "t", set(FUSION_PASSES) - {"prologue"})
+    assert [k.op for k in off.kernels] == ["vector", "vector", "bmm"]
+    from npusim.kernels import Mapping
+
+    ref = lg.run_eager(list(args), {})
+    got = lg.run_tiled(list(args), [Mapping({"B": 2, "M": 5, "N": 7, "K": 3}, ("B", "M", "N", "K"))], {})
+    # tile by tile, odd tiles crossing batch and row borders
+    assert compare(got, ref)["status"] == "passed"

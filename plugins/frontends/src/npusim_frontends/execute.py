@@ -146,9 +146,11 @@ def _matmul(g: Group, env: dict, mapping) -> torch.Tensor:
     else:
         a, b = node.args[:2]
     bmm = g.kind == "bmm"
-    if g.operand_prologues:  # operand tiles computed by the fused elementwise chains (2-D GEMM only)
+    if g.operand_prologues:  # operand tiles computed by the fused elementwise chains
         x, w = _PrologueOperand(g, "A", a, env), _PrologueOperand(g, "B", b, env)
-        (m, k), n, nb = shape_of(a), shape_of(b)[1], 1
+        *_, m, k = shape_of(a)
+        n = shape_of(b)[-1]
+        nb = shape_of(a)[0] if bmm else 1
     else:
         x, w = env[a], env[b]
         if not bmm:
@@ -185,23 +187,33 @@ def _matmul(g: Group, env: dict, mapping) -> torch.Tensor:
 
 
 class _PrologueOperand:
-    """A 2-D GEMM operand indexed like a (1, rows, cols) tensor; tiles come from its fused prologue chain
-    (run on exactly the tile the GEMM loads) or from the stored value when it has none."""
+    """A GEMM/BMM operand indexed like a (batch, rows, cols) tensor (batch 1 for a 2-D GEMM); tiles come
+    from its fused prologue chain (run on exactly the tile the GEMM loads) or from the stored value when
+    it has none. The chain's (R, C) space holds the batches' (rows, cols) matrices one after another,
+    (cols, rows) each when the operand is its transpose."""
 
     def __init__(self, g: Group, role: str, node: fx.Node, env: dict):
         self.pro = g.operand_prologues.get(role)
+        shp = shape_of(node)
+        self.rows, self.cols = shp[-2], shp[-1]
         if self.pro is None:
-            self.value = env[node]
+            self.value = env[node] if len(shp) == 3 else env[node].unsqueeze(0)
         else:
             self.chain = Chain(self.pro.group, env, include_anchor=True)
 
     def __getitem__(self, index):
-        _, rows, cols = index
+        batches, rows, cols = index
         if self.pro is None:
-            return self.value[rows, cols].unsqueeze(0)
-        if self.pro.transposed:
-            return self.chain.run((cols, rows), None).transpose(0, 1).unsqueeze(0)
-        return self.chain.run((rows, cols), None).unsqueeze(0)
+            return self.value[batches, rows, cols]
+        tiles = []
+        for b in range(batches.start, batches.stop):
+            if self.pro.transposed:
+                base = b * self.cols
+                tiles.append(self.chain.run((slice(base + cols.start, base + cols.stop), rows), None).transpose(0, 1))
+            else:
+                base = b * self.rows
+                tiles.append(self.chain.run((slice(base + rows.start, base + rows.stop), cols), None))
+        return torch.stack(tiles)
 
 
 def _grouped_mm(g: Group, env: dict, mapping) -> torch.Tensor:

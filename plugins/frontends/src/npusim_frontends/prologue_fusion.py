@@ -1,9 +1,11 @@
-"""GEMM prologue fusion: an elementwise chain that only feeds a GEMM operand runs on each loaded tile.
+"""GEMM/BMM prologue fusion: an elementwise chain that only feeds a GEMM/BMM operand runs on each loaded tile.
 
 The chain (scale, cast, activation, dequant, ...) is applied to the A or B tile in the scratchpad right
 after its DMA, before the matmul, so its output is never written to DRAM and read back; the GEMM
-reads the chain's input instead. Between the chain and the GEMM only contiguous reshapes and one 2-D
-transpose (t / transpose / permute [1, 0], as in linear's weight) are allowed. The operand work repeats
+reads the chain's input instead. Between the chain and the GEMM only contiguous reshapes, expands that
+keep the shape (matmul's broadcast of an operand that needs none), reshapes of a BMM operand's batch
+dims, and one transpose of the last two dims (t / transpose / permute, as in linear's weight or
+attention's K^T) are allowed. The operand work repeats
 on every reload of its tile (A once per N tile unless resident), so with a `judge` (the Session's:
 simulate both variants on the machine) a prologue is kept only when the fused GEMM is not slower than
 the elementwise kernel plus the plain GEMM.
@@ -18,15 +20,33 @@ from npusim_frontends.groups import Group, OperandPrologue, is_contiguous_reshap
 TRANSPOSES = ("t", "transpose", "permute")
 
 
-def _is_2d_transpose(node: fx.Node) -> bool:
+def _is_transpose(node: fx.Node) -> bool:
+    """A swap of the last two dims (every other dim in place)."""
     name = A.op_name(node.target)
-    if name not in TRANSPOSES or len(shape_of(node.args[0])) != 2:
+    nd = len(shape_of(node.args[0]))
+    if name not in TRANSPOSES or nd < 2 or (name == "t" and nd != 2):
         return False
     if name == "permute":
-        return [d % 2 for d in node.args[1]] == [1, 0]
+        return [d % nd for d in node.args[1]] == [*range(nd - 2), nd - 1, nd - 2]
     if name == "transpose":
-        return {d % 2 for d in node.args[1:3]} == {0, 1}
+        return {d % nd for d in node.args[1:3]} == {nd - 2, nd - 1}
     return True
+
+
+def _is_noop_expand(node: fx.Node) -> bool:
+    return A.op_name(node.target) == "expand" and shape_of(node) == shape_of(node.args[0])
+
+
+def _is_batch_reshape(node: fx.Node) -> bool:
+    """A view regrouping only the dims before the last two (valid on a last-two-transposed tensor too)."""
+    if A.op_name(node.target) not in ("view", "_unsafe_view", "reshape"):
+        return False
+    src, dst = shape_of(node.args[0]), shape_of(node)
+    return len(src) >= 2 and len(dst) >= 2 and src[-2:] == dst[-2:]
+
+
+def _is_operand_view(node: fx.Node) -> bool:
+    return is_contiguous_reshape(node) or _is_transpose(node) or _is_noop_expand(node) or _is_batch_reshape(node)
 
 
 def _trace_operand(operand: fx.Node, owner: dict):
@@ -34,13 +54,13 @@ def _trace_operand(operand: fx.Node, owner: dict):
     output of an elementwise group."""
     views, transposed = [], False
     node = operand
-    while node.op == "call_function" and (is_contiguous_reshape(node) or _is_2d_transpose(node)):
+    while node.op == "call_function" and _is_operand_view(node):
         g = owner.get(node)
         if g is not None and g.kind == "pointwise" and g.out is node:
             break
         if len(node.users) != 1:
             return None
-        if _is_2d_transpose(node):
+        if _is_transpose(node):
             if transposed:
                 return None
             transposed = True
@@ -63,13 +83,13 @@ def _worth_it(h: Group, role: str, pro: OperandPrologue, judge) -> bool:
 
 
 def fuse_gemm_prologues(groups: list[Group], owner: dict, judge=None) -> list[Group]:
-    """Attach single-use elementwise producers of 2-D GEMM operands to the GEMM group; drop them as kernels."""
+    """Attach single-use elementwise producers of GEMM/BMM operands to the GEMM group; drop them as kernels."""
     absorbed: set[int] = set()
     for h in groups:
-        if h.kind != "gemm":
+        if h.kind not in ("gemm", "bmm"):
             continue
         name = A.op_name(h.anchor.target)
-        a, b = (h.anchor.args[1], h.anchor.args[2]) if name == "addmm" else h.anchor.args[:2]
+        a, b = (h.anchor.args[1], h.anchor.args[2]) if name in ("addmm", "baddbmm") else h.anchor.args[:2]
         for role, operand in (("A", a), ("B", b)):
             if not isinstance(operand, fx.Node):
                 continue
@@ -80,9 +100,13 @@ def fuse_gemm_prologues(groups: list[Group], owner: dict, judge=None) -> list[Gr
             p = owner.get(src)
             if p is None or p.kind != "pointwise" or p.out is not src or len(src.users) != 1 or id(p) in absorbed:
                 continue
-            rows, cols = shape_of(operand)
-            if tuple(p.cshape) != ((cols, rows) if transposed else (rows, cols)):
+            *batch, rows, cols = shape_of(operand)
+            nb = batch[0] if batch else 1  # the producer's (R, C) space holds the batches' matrices in turn
+            if tuple(p.cshape) != ((nb * cols, rows) if transposed else (nb * rows, cols)):
                 continue
+            t = next((v for v in views if _is_transpose(v)), None)
+            if t is not None and shape_of(t.args[0])[-2:] != (cols, rows):
+                continue  # the transpose must swap exactly the operand's (rows, cols)
             if any(owner.get(v) is None or owner[v].kind != "view" for v in views):
                 continue
             pro = OperandPrologue(p, views, transposed)

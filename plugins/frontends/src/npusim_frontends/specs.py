@@ -146,9 +146,12 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         a, b = (g.anchor.args[1], g.anchor.args[2]) if name == "baddbmm" else g.anchor.args[:2]
         (bb, m, k), (_, _, n) = shape_of(a), shape_of(b)
         operands = {"A": buffer_name(a), "B": buffer_name(b), "C": out}
+        prologue, params = _operand_prologues(g, operands)
+        params.update(operand_bytes(g, dt, a, b))
         finish, red, rparams = reduction_epilogue(g, operands)
-        return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, params=rparams,
-                           epilogue=(*_epilogue_ops(g), *finish), reduce=red, name=gname, operands=operands)]
+        return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, params={**params, **rparams},
+                           prologue=prologue, epilogue=(*_epilogue_ops(g), *finish), reduce=red, name=gname,
+                           operands=operands)]
     if g.kind == "grouped_mm":
         # Expert row counts are data-dependent; kernels are built from shapes, so the timing assumes
         # balanced routing: E expert GEMMs of ceil(S/E) rows each (all E weight matrices are read).
