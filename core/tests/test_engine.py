@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from npusim.config import load_config
+from npusim.errors import ConfigError
 from npusim.engine.simulator import SimulationError, Simulator
 from npusim.kernels import KernelSpec, Mapping
 from npusim.lowering import lower
@@ -83,6 +84,34 @@ def test_closed_form_gemm_two_k_steps():
     res = closed_form_gemm(16)
     assert res.total_cycles == 180
     assert res.cores[0]["arrays"][0]["busy_cycles"] == 58 and res.cores[0]["arrays"][0]["tiles"] == 2
+
+
+def test_dma_latency_adds_to_each_dma_on_the_critical_path():
+    # core.dma_latency_cycles = L delays each DMA's completion by L after its last response: on the one-tile
+    # closed form the GEMM waits for the later load (+L) and the kernel ends with the store's ack (+L): +2L
+    # exactly, with the same transactions and array busy time (the latency never holds a transaction slot).
+    base = closed_form_gemm(8)
+    for lat in (1, 37, 400):
+        res = _closed_form_gemm(8, **{"core.dma_latency_cycles": lat})[2]
+        assert res.total_cycles == base.total_cycles + 2 * lat
+        assert res.cores[0]["transactions"] == base.cores[0]["transactions"]
+        assert res.cores[0]["arrays"][0]["busy_cycles"] == base.cores[0]["arrays"][0]["busy_cycles"]
+
+
+def test_dma_latency_is_hidden_by_double_buffering():
+    # A long K stream keeps loads ahead of the array: the latency shows at the start and the end only,
+    # far less than once per DMA.
+    base = closed_form_gemm(256)
+    lat = 20
+    res = _closed_form_gemm(256, **{"core.dma_latency_cycles": lat})[2]
+    dmas = res.cores[0]["instructions"]["MOVIN"] + res.cores[0]["instructions"]["MOVOUT"]
+    assert dmas > 20
+    assert 2 * lat <= res.total_cycles - base.total_cycles < dmas * lat // 4
+
+
+def test_dma_latency_must_not_be_negative():
+    with pytest.raises(ConfigError, match="core.dma_latency_cycles must be >= 0"):
+        machine(**{"core.dma_latency_cycles": -1})
 
 
 def test_deterministic_across_processes():

@@ -156,6 +156,8 @@ def _check(cfg: MachineConfig) -> None:
                  "issue_window"):
         if getattr(c, name) <= 0:
             raise ConfigError(f"core.{name} must be > 0, got {getattr(c, name)}")
+    if c.dma_latency_cycles < 0:
+        raise ConfigError(f"core.dma_latency_cycles must be >= 0, got {c.dma_latency_cycles}")
     if c.freq_mhz <= 0:
         raise ConfigError(f"core.freq_mhz must be > 0, got {c.freq_mhz}")
     if cfg.memory.interleave_bytes <= 0 or cfg.memory.interleave_bytes & (cfg.memory.interleave_bytes - 1):

@@ -28,6 +28,9 @@ class CoreConfig:
     dma_max_outstanding: int = param(512, "outstanding memory transactions per DMA queue", "transactions")
     dma_bytes_per_cycle: int = param(512, "bytes a DMA queue can issue per core cycle (481 GB/s at 940 MHz is "
                                      "512 B/cycle)", "bytes/cycle")
+    dma_latency_cycles: int = param(0, "fixed DMA pipeline latency from a DMA's last memory response to its "
+                                    "completion (descriptor handling, on-chip return path, completion signal); "
+                                    "charged once per DMA, it never limits bandwidth", "cycles")
     injection_ports: int = param(1, "NoC injection ports per core (PyTorchSim icnt_injection_ports_per_core)",
                                  "ports")
     issue_window: int = param(64, "instructions in flight per core (in-order issue, out-of-order completion)",

@@ -574,7 +574,7 @@ void Engine::dma_pump(int c, int e) {
       }
     }
     de.q.pop_front();
-    if (in->txn_left == 0) push(now_, EV_INST_DONE, c, slot);
+    if (in->txn_left == 0) push(now_ + p_.dma_latency_cycles * period_, EV_INST_DONE, c, slot);
   }
 }
 
@@ -602,8 +602,16 @@ void Engine::txn_done(const MemRequest& r) {
     }
   }
   int c = in.core, e = in.unit;
-  if (in.gen_done && in.txn_left == 0) inst_done(slot);
+  if (in.gen_done && in.txn_left == 0) finish_dma(c, slot);
   dma_pump(c, e);
+}
+
+// A DMA completes dma_latency_cycles after its last memory response: the DMA path's fixed pipeline latency
+// (descriptor handling, on-chip return path, completion signalling) charged once per DMA, as a block DMA
+// engine tracks whole transfers and does not hold a transaction slot for it (so it never limits bandwidth).
+void Engine::finish_dma(int c, int64_t slot) {
+  if (p_.dma_latency_cycles == 0) inst_done(slot);
+  else push(now_ + p_.dma_latency_cycles * period_, EV_INST_DONE, c, slot);
 }
 
 void Engine::inst_done(int64_t slot) {

@@ -34,6 +34,7 @@ struct EngineParams {
   int dma_engines = 2;
   int dma_max_outstanding = 128;
   int dma_bytes_per_cycle = 512;
+  int64_t dma_latency_cycles = 0;  // core cycles from a DMA's last memory response to its completion
   int ports_per_core = 1;
   int issue_window = 64;
   int64_t spad_bytes = 16 << 20;
@@ -197,6 +198,7 @@ class Engine {
   void unit_try_start(int c, Unit& u, int unit_id);
   void dma_pump(int c, int e);
   void inst_done(int64_t slot);
+  void finish_dma(int c, int64_t slot);
   void release_load(int64_t slot);
   void maybe_free(int64_t slot);
   void txn_done(const MemRequest& r);

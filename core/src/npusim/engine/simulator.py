@@ -51,7 +51,7 @@ class Simulator:
         p = cppyy.gbl.npusim.EngineParams()
         p.num_cores, p.core_mhz, p.arrays = core.num_cores, core.freq_mhz, core.num_systolic_arrays
         p.dma_engines, p.dma_max_outstanding = core.dma_engines, core.dma_max_outstanding
-        p.dma_bytes_per_cycle = core.dma_bytes_per_cycle
+        p.dma_bytes_per_cycle, p.dma_latency_cycles = core.dma_bytes_per_cycle, core.dma_latency_cycles
         p.ports_per_core, p.issue_window, p.spad_bytes = core.injection_ports, core.issue_window, core.spad_bytes
         mem = self.machine.memory
         p.interleave_bytes, p.interleave_ipoly = mem.interleave_bytes, int(mem.interleave == "ipoly")
