@@ -70,13 +70,16 @@ def compare_pass(model, inputs, name):
 def test_reduction_epilogue_fuses_layernorm_stats_into_the_projection():
     on, off = compare_pass(ProjLayerNorm(), (torch.randn(256, 64), torch.randn(256, 128)), "reduction_epilogue")
     gemm = next(k for k in on["kernels"] if k.op == "gemm")
-    # bias, residual, var_mean per element; then var_mean's per-row finishing ops after the N loop
-    assert gemm.epilogue == ("add", "add", "fma", "reduce_sum", "fma", "fma")
+    # bias, residual, var_mean per element; after the N loop var_mean's per-row finishing ops and
+    # LayerNorm's rsqrt(var + eps) (a finisher: it only reads the kernel's per-row results)
+    assert gemm.epilogue == ("add", "add", "fma", "reduce_sum", "fma", "fma", "add", "sqrt", "div")
     assert gemm.reduce == "N" and gemm.params["reduce_outputs"] == 2
-    assert on["n"] == off["n"] - 1
-    # The var_mean kernel's read of the 256x128 fp32 GEMM output is gone (the output is still stored);
-    # both kernels store var and mean (256 x 1 each).
-    assert off["bytes"] - on["bytes"] == 256 * 128 * 4
+    assert (gemm.operands["R0"], gemm.operands["R1"]) == ("var_mean.1", "rsqrt")  # mean and rsqrt; var stays
+    assert on["n"] == off["n"] - 2  # the var_mean and rsqrt kernels are gone
+    # Gone: the var_mean kernel's read of the 256x128 fp32 GEMM output (which is still stored) and its
+    # var + mean stores, the rsqrt kernel's var read and rsqrt store; added: the GEMM's mean + rsqrt stores.
+    row = 256 * 4
+    assert off["bytes"] - on["bytes"] == 256 * 128 * 4 + 2 * row + 2 * row - 2 * row
 
 
 def test_prologue_fuses_operand_elementwise_work_into_the_gemm_load():
@@ -113,9 +116,9 @@ def test_cheap_shared_producer_is_recomputed_in_the_fused_reduction():
     on, off = compare_pass(SharedDiffNorm(), (torch.randn(256, 512),), "reduction_reduction")
     ops = [(k.op, k.epilogue) for k in on["kernels"]]
     # mean and sum((x - mean)^2) in one pass over x; x - mean recomputed in the normalize kernel
-    assert ops == [("vector", ("reduce_sum", "add", "fma", "reduce_sum", "fma", "fma")),
-                   ("vector", ("add", "sqrt", "div")), ("vector", ("add", "fma"))]
-    assert off["n"] == 5
+    assert ops == [("vector", ("reduce_sum", "add", "fma", "reduce_sum", "fma", "fma", "add", "sqrt", "div")),
+                   ("vector", ("add", "fma"))]
+    assert off["n"] == 4  # mean, d*d mean (+ its rsqrt finisher), d, normalize
 
 
 def test_softmax_exp_is_not_recomputed():
@@ -143,9 +146,11 @@ def test_pytorchsim_names_and_alias():
 
 @pytest.mark.parametrize("passes,expect", [
     (["fusion"], [("gemm", ("add", "add")), ("vector", ("fma", "reduce_sum", "fma", "fma"))]),
-    (["fusion", "reduction_epilogue"], [("gemm", ("add", "add", "fma", "reduce_sum", "fma", "fma"))]),
+    (["fusion", "reduction_epilogue"], [("gemm", ("add", "add", "fma", "reduce_sum", "fma", "fma", "add", "sqrt",
+                                                  "div"))]),
     # without gemm_epilogue the residual add is a vector kernel: var_mean does not read the GEMM output
-    (["reduction_epilogue"], [("gemm", ("add",)), ("vector", ("add",)), ("vector", ("fma", "reduce_sum", "fma", "fma"))]),
+    (["reduction_epilogue"], [("gemm", ("add",)), ("vector", ("add",)),
+                              ("vector", ("fma", "reduce_sum", "fma", "fma", "add", "sqrt", "div"))]),
 ])
 def test_reduction_epilogue_switch(passes, expect):
     def fn(x, w, b, r):
@@ -290,3 +295,14 @@ def test_bmm_prologue_cast_keeps_the_operands_dram_width():
     got = lg.run_tiled(list(args), [Mapping({"B": 2, "M": 5, "N": 7, "K": 3}, ("B", "M", "N", "K"))], {})
     # tile by tile, odd tiles crossing batch and row borders
     assert compare(got, ref)["status"] == "passed"
+
+
+def test_elementwise_work_on_per_row_results_joins_the_reduction_kernel():
+    """LayerNorm without a GEMM: rsqrt(var + eps) runs on the var_mean kernel's per-row results."""
+    on, off = compare_pass(torch.nn.LayerNorm(512), (torch.randn(256, 512),), "reduction_epilogue")
+    red = [k for k in on["kernels"] if k.reduce]
+    assert len(red) == 1 and red[0].epilogue == ("fma", "reduce_sum", "fma", "fma", "add", "sqrt", "div")
+    assert (red[0].operands["Y"], red[0].operands["Y1"]) == ("var_mean.1", "rsqrt")  # var is not stored
+    assert on["n"] == off["n"] - 1
+    # the rsqrt kernel's var read and rsqrt store are gone; the var_mean kernel stores rsqrt instead of var
+    assert off["bytes"] - on["bytes"] == 2 * 256 * 4

@@ -57,6 +57,8 @@ class Group:
     operand_prologues: dict = attrs.field(factory=dict)
     host: Group | None = None  # reduce groups fused into another group's kernel (GEMM epilogue or sibling)
     guests: list = attrs.field(factory=list)  # reduce groups whose work this group's kernel carries
+    # pointwise groups on this kernel's per-row reduction results, run with its finishing ops (reduction_fusion)
+    finishers: list = attrs.field(factory=list)
 
     @property
     def out(self) -> fx.Node:

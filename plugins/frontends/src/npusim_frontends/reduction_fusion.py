@@ -7,6 +7,9 @@ kernel's DRAM read of the GEMM output disappears (the output is still stored: ge
 stores C, which other consumers need). The per-row finishing ops run after the GEMM's reduced output
 loop, which thereby runs sequentially on one core: with a `judge` (the Session's: simulate both
 variants) the fusion is kept only when the fused GEMM is not slower than GEMM + reduction kernel.
+With reduction_epilogue on, elementwise groups that only read such a kernel's per-row results (LayerNorm's
+rsqrt(var + eps)) join its finishing ops (group.finishers): they run on the kept TM x 1 partial, and only
+results read outside the kernel are stored.
 reduction_reduction: reductions over the same input and axis become one vector kernel that reads the
 input once. A reduction whose prologue reads a sibling's result is fused only for the two patterns
 with an exact one-pass form: sum(exp(x - max(x))) (online softmax, Milakov & Gimelshein 2018,
@@ -240,7 +243,7 @@ def fuse_reductions(groups: list[Group], owner: dict, pos: dict, passes: set[str
         for g in order:
             _attach(g, lambda x: _epilogue_host(x, owner, pos, siblings_ok, judge), owner, siblings_ok, recomputed)
     if not siblings_ok:
-        return groups
+        return fuse_finishers(groups, owner) if "reduction_epilogue" in passes else groups
     hosts: dict = {}  # (base, dims, R, C) -> first reduce group over it
     for g in order:
         if g.host is not None:
@@ -249,7 +252,65 @@ def fuse_reductions(groups: list[Group], owner: dict, pos: dict, passes: set[str
             ax = _axis(g)
             if ax is not None:
                 hosts.setdefault(ax, g)
-    return _merge_recomputed(groups, owner, recomputed) if "elementwise_chain" in passes else groups
+    if "elementwise_chain" in passes:
+        groups = _merge_recomputed(groups, owner, recomputed)
+    return fuse_finishers(groups, owner) if "reduction_epilogue" in passes else groups
+
+
+def consumers(node: fx.Node) -> list:
+    """Nodes that read `node`'s value, looking through views and getitem (the output node included)."""
+    out = []
+    for u in node.users:
+        if u.op == "call_function" and (A.op_name(u.target) in A.VIEW_OPS or A.op_name(u.target) == "getitem"):
+            out += consumers(u)
+        else:
+            out.append(u)
+    return out
+
+
+def reduction_results(k: Group) -> list:
+    """Reduce groups whose per-row results kernel group `k` produces: a GEMM's guests, or a reduce
+    group and its sibling guests."""
+    return list(k.guests) if k.kind in ("gemm", "bmm") else [k, *k.guests]
+
+
+def fuse_finishers(groups: list[Group], owner: dict) -> list[Group]:
+    """Attach each elementwise group whose tensor inputs are all per-row results of one reduction kernel
+    (or earlier finishers of it) and whose size is one such result to that kernel (module doc)."""
+    producer: dict = {}  # result node -> kernel group producing it
+    for g in groups:
+        if (g.kind == "reduce" and g.host is None) or (g.kind in ("gemm", "bmm") and g.guests):
+            for r in reduction_results(g):
+                producer[r.out] = g
+    for p in groups:
+        if p.kind != "pointwise" or p.host is not None:
+            continue
+        members = set(p.nodes)
+        ins = {_source(a) for n in p.nodes for a in n.all_input_nodes if a not in members}
+        ks = {producer.get(a) for a in ins}
+        if len(ks) != 1 or None in ks:
+            continue
+        k = ks.pop()
+        if numel(p.cshape) not in {_result_numel(r) for r in reduction_results(k)}:
+            continue
+        p.host = k
+        k.finishers.append(p)
+        producer[p.out] = k
+    return groups
+
+
+def _source(node):
+    """The node whose value `node` is, through views and getitem."""
+    while isinstance(node, fx.Node) and node.op == "call_function" and (
+            A.op_name(node.target) in A.VIEW_OPS or A.op_name(node.target) == "getitem"):
+        node = node.args[0]
+    return node
+
+
+def _result_numel(r: Group) -> int:
+    v = val(r.anchor)
+    v = v[0] if isinstance(v, (tuple, list)) else v
+    return v.numel() if isinstance(v, torch.Tensor) else 1
 
 
 def _axis_key(g: Group):

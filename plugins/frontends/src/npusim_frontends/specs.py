@@ -55,20 +55,36 @@ def reduction_epilogue(g: Group, operands: dict) -> tuple[tuple[str, ...], str, 
         return (), "", {}
     from npusim_frontends.reduction_fusion import epilogue_axis
 
-    finish = [op for guest in g.guests for op in reduce_ops(guest)[1]]
-    names = result_buffers(g.guests)
+    finish = [op for guest in g.guests for op in reduce_ops(guest)[1]] + finisher_ops(g)
+    names = result_buffers(g.guests, g.finishers)
     operands.update({f"R{i}": name for i, name in enumerate(names)})
     return tuple(finish), epilogue_axis(g.guests[0], g), {"reduce_outputs": len(names)}
 
 
-def result_buffers(reductions) -> list[str]:
-    """DRAM buffers of the results of reduce groups, in order (var_mean has two: var, then mean as
-    "<name>.1"; readers of either resolve to the node's name, see buffer_name)."""
+def finisher_ops(k: Group) -> list[str]:
+    """Vector ops of the elementwise groups run on kernel k's per-row results (reduction_fusion finishers)."""
+    return [op for f in k.finishers for op in _chain_ops(f.nodes)]
+
+
+def result_buffers(reductions, finishers=()) -> list[str]:
+    """DRAM buffers a reduction kernel stores, in order: the reduce groups' results (var_mean has two: var,
+    then mean as "<name>.1"; readers of either resolve to the node's name, see buffer_name), then its
+    finishers' outputs; a value only read by the kernel's own finishers is not stored."""
+    from npusim_frontends.reduction_fusion import consumers
+
+    inside = {n for f in finishers for n in f.nodes}
     names: list[str] = []
     for r in reductions:
         v = val(r.anchor)
         name = buffer_name(r.out)
-        names += [name if i == 0 else f"{name}.{i}" for i in range(len(v) if isinstance(v, (tuple, list)) else 1)]
+        if not isinstance(v, (tuple, list)):
+            names += [name] if not inside or any(u not in inside for u in consumers(r.out)) else []
+            continue
+        for i in range(len(v)):
+            readers = [c for u in r.out.users if u.args[1:2] == (i,) for c in consumers(u)]
+            if not inside or any(u not in inside for u in readers):
+                names.append(name if i == 0 else f"{name}.{i}")
+    names += [buffer_name(f.out) for f in finishers if any(u not in inside for u in consumers(f.out))]
     return names
 
 
@@ -229,7 +245,8 @@ def reduce_kernel(g: Group, gname: str) -> KernelSpec:
         gp, gq = reduce_ops(guest)
         per_tile += gp
         post += gq
-    names = result_buffers([g, *g.guests])  # every result is stored (lowering/vector.py: Y, Y1, ...)
+    post += finisher_ops(g)
+    names = result_buffers([g, *g.guests], g.finishers)  # stored results (lowering/vector.py: Y, Y1, ...)
     operands = {"X": x, "Y": names[0], **{f"Y{i}": n for i, n in enumerate(names) if i}}
     return KernelSpec("vector", {"R": r, "C": c}, dt, params={"reduce_outputs": len(names)} if len(names) > 1 else {},
                       epilogue=(*per_tile, *post), reduce="C", name=gname, operands=operands)
