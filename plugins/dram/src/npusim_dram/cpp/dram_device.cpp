@@ -220,6 +220,9 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     x.row = f.row;
     x.is_write = req.is_write ? 1 : 0;
     x.kind = 0;
+    x.single = nacc == 1;
+    x.bytes = req.bytes;
+    x.issue = now;
     Bank& bk = ch.banks[bank];
     (x.is_write ? bk.wq : bk.rq).push_back(id);
     if (!incremental_cand_ || !bk.cand_valid) bk.cand_valid = 0;
@@ -653,6 +656,19 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   }
   (wr ? ch.nwrite : ch.nread)--;
   const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
+  if (x.single) {  // the request's only access: its completion, from the access alone (parent not touched)
+    std::vector<Done>& fin = ch.fin[wr ? 1 : 0];
+    fin.emplace_back();  // filled in place (see append_entry)
+    fin.back().time = t_done;
+    fin.back().parent = x.parent;
+    if (t_done < fin_at_[c]) fin_at_[c] = t_done;
+    ch.st.bytes += x.bytes;
+    if (x.is_write) ch.st.writes++;
+    else { ch.st.reads++; ch.st.read_lat += (double)(t_done - x.issue); }
+    if (t_done > last_done_) last_done_ = t_done;
+    ch.free_acc.push_back(acc);
+    return;
+  }
   Parent& p = parents_[x.parent];
   p.done = std::max(p.done, t_done);
   if (--p.remaining == 0) {

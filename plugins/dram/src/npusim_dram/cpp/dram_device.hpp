@@ -47,12 +47,16 @@ class DramDevice final : public MemoryDevice {
  private:
   struct Access {
     int64_t seq;     // arrival order (FCFS age)
+    Tick issue;      // the request's arrival time (its MemRequest::issue)
     int32_t parent;  // index in parents_
-    int32_t row, is_write, kind;  // kind: 0 untouched, 1 needed ACT (miss), 2 needed PRE (conflict)
+    int32_t row, bytes;  // bytes: the request's size
+    int16_t is_write;
+    int8_t kind;     // 0 untouched, 1 needed ACT (miss), 2 needed PRE (conflict)
+    int8_t single;   // the request's only access: issue() completes it without reading the parent
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   using HeapEnt = PendingEntry;
-  struct Bank {  // fields read by every scheduling decision first (one cache line), queues last
+  struct alignas(64) Bank {  // fields read by every scheduling decision first (one cache line), queues last
     int32_t ver = 0;              // pending/ready entries of an older version are stale
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
     int active = 0;               // listed in Chan::active
