@@ -78,6 +78,8 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     }
     ch.groups.resize(units * s.bankgroups);
     ch.units.resize(units);
+    ch.touched.resize(units * bpu_);
+    ch.ready.resize(3 * units * bpu_);
     for (int64_t u = 0; u < units; ++u) {
       ch.units[u].ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
       ch.units[u].first = (int32_t)(u / s.ranks * s.ranks);
@@ -310,8 +312,7 @@ double DramDevice::peak_bytes_per_ps() {
   return (double)spec_.channels * spec_.req_bytes * per_cycle / (double)spec_.tck_ps;
 }
 
-inline int64_t DramDevice::earliest(const Chan& ch, int cmd, int32_t b) const {
-  const Bank& bk = ch.banks[b];
+inline int64_t DramDevice::earliest(const Chan& ch, int cmd, const Bank& bk) const {
   const Group& g = ch.groups[bk.group];
   const Unit& un = ch.units[bk.unit];
   switch (cmd) {
@@ -345,11 +346,7 @@ void DramDevice::update_ref_min(Chan& ch) {
 
 void DramDevice::touch(Chan& ch, int32_t b) {
   Bank& bk = ch.banks[b];
-  if (!bk.touched) { bk.touched = 1; ch.touched.push_back(b); }
-}
-
-void DramDevice::heap_push(Chan& ch, int64_t when, int32_t b) {
-  ch.heap.push(when, b, ch.banks[b].ver);
+  if (!bk.touched) { bk.touched = 1; ch.touched[ch.ntouched++] = b; }
 }
 
 template <bool F>
@@ -449,8 +446,8 @@ void DramDevice::refresh_pick(Chan& ch, int64_t T, int64_t& next, Pick& pick) {
 }
 
 void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick) {
-  for (int32_t b : ch.touched) ch.banks[b].touched = 0;  // the readiness set is not used by FCFS
-  ch.touched.clear();
+  for (int32_t k = 0; k < ch.ntouched; ++k) ch.banks[ch.touched[k]].touched = 0;  // FCFS keeps no readiness set
+  ch.ntouched = 0;
   if ((wm ? ch.nwrite : ch.nread) == 0) return;
   // only the oldest access of the active queue may proceed
   int32_t ob = -1;
@@ -494,51 +491,54 @@ int64_t DramDevice::decide(int c, int64_t T) {
       ch.heap_mode = wm;
       for (int32_t b : ch.active) touch(ch, b);
     }
-    for (int32_t b : ch.touched) {
-      Bank& bk = ch.banks[b];
+    Bank* const banks = ch.banks.data();
+    HeapEnt* const rd = ch.ready.data();
+    int32_t nr = ch.nready;
+    // ready-list appends field by field (see append_entry)
+    auto add_ready = [&](int64_t when, int32_t b, int32_t ver) { rd[nr].when = when; rd[nr].bank = b; rd[nr].ver = ver; ++nr; };
+    const int32_t* const tl = ch.touched.data();
+    for (int32_t k = 0, nt = ch.ntouched; k < nt; ++k) {
+      const int32_t b = tl[k];
+      Bank& bk = banks[b];
       bk.touched = 0;
       bk.ver++;
       if (bk.active && bank_cand<F>(ch, b, wm)) {
-        const int64_t when = earliest(ch, bk.cand_cmd, b);
+        const int64_t when = earliest(ch, bk.cand_cmd, bk);
         // already legal: it would leave the heap again just below, so it joins the ready list directly
-        if (when <= T) append_entry(ch.ready, when, b, bk.ver);
-        else heap_push(ch, when, b);
+        if (when <= T) add_ready(when, b, bk.ver);
+        else ch.heap.push(when, b, bk.ver);
       }
     }
-    ch.touched.clear();
+    ch.ntouched = 0;
     ch.heap.pop_until(T, [&](int64_t w, int32_t b, int32_t ver) {
-      if (ver == ch.banks[b].ver) append_entry(ch.ready, w, b, ver);
+      if (ver == banks[b].ver) add_ready(w, b, ver);
     });
     const bool due = refresh_<F>() != 2 && T >= ch.ref_min;  // some unit has a refresh pending
     int32_t bb[2] = {-1, -1};  // best ready bank per bus
-    size_t keep = 0;
-    HeapEnt* const rd = ch.ready.data();
-    const size_t nready = ch.ready.size();
-    const Bank* const banks = ch.banks.data();
-    // entries are copied field by field (see append_entry)
-    auto keep_entry = [&](size_t i) {
+    int32_t keep = 0;
+    auto keep_entry = [&](int32_t i) {
       if (keep != i) { rd[keep].when = rd[i].when; rd[keep].bank = rd[i].bank; rd[keep].ver = rd[i].ver; }
       ++keep;
     };
-    for (size_t i = 0; i < nready; ++i) {
+    for (int32_t i = 0; i < nr; ++i) {
       const int32_t eb = rd[i].bank;
       const Bank& bk = banks[eb];
       if (rd[i].ver != bk.ver) continue;  // touched since: a fresh entry exists
       if (due && unit_blocked<F>(ch, bk.unit, eb, T)) { keep_entry(i); next = std::min(next, T + 1); continue; }
-      const int64_t when = earliest(ch, bk.cand_cmd, eb);
+      const int64_t when = earliest(ch, bk.cand_cmd, bk);
       if (when > T) {
         // legal within a few cycles (bus / tCCD / tRRD spacing): stay in the ready list, saving heap traffic
         if (when - T <= kNearCycles) { keep_entry(i); next = std::min(next, when); }
-        else heap_push(ch, when, eb);
+        else ch.heap.push(when, eb, bk.ver);
         continue;
       }
       keep_entry(i);
       if (bk.cand_key < pick.key[bk.cand_slot]) { pick.key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = eb; }
     }
-    ch.ready.resize(keep);
+    ch.nready = keep;
     for (int sl = 0; sl < 2; ++sl) {
-      if (bb[sl] < 0 || pick.key[sl] != ch.banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
-      const Bank& bk = ch.banks[bb[sl]];
+      if (bb[sl] < 0 || pick.key[sl] != banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
+      const Bank& bk = banks[bb[sl]];
       pick.cmd[sl] = bk.cand_cmd;
       pick.bank[sl] = bb[sl];
       pick.acc[sl] = bk.cand_acc;

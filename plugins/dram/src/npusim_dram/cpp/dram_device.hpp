@@ -98,8 +98,12 @@ class DramDevice final : public MemoryDevice {
     // FR-FCFS readiness set: (lower bound of the cycle the bank's candidate becomes legal, bank, version).
     // Timing constraints only grow, so a computed issue time stays a lower bound until the bank is touched.
     PendingList heap;
-    std::vector<int32_t> touched;
-    std::vector<HeapEnt> ready;   // banks whose lower bound has passed (re-checked every decision, no heap churn)
+    // Fixed-capacity lists (no growth checks on the decision path): touched banks (each listed once, so at
+    // most one per bank) and the ready list (at most 3 per bank: the previous decision keeps at most one valid
+    // entry per bank, and a decision adds at most one per touched bank and one per popped valid entry).
+    std::vector<int32_t> touched;  // first ntouched entries
+    std::vector<HeapEnt> ready;    // first nready: banks whose lower bound has passed (re-checked every decision)
+    int32_t ntouched = 0, nready = 0;
     int heap_mode = 0;
     std::vector<Access> acc;   // access pool
     std::vector<int32_t> free_acc;
@@ -141,7 +145,10 @@ class DramDevice final : public MemoryDevice {
   template <bool F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
   void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
-  __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
+  __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const {
+    return earliest(ch, cmd, ch.banks[b]);
+  }
+  __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, const Bank& bk) const;
   template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
   struct Req { int64_t id, addr; int32_t bytes, is_write, channel; const MemRequest* full; };  // full: try_send's
   template <int M> NPUSIM_DRAM_LOCAL bool enqueue(const Req& req, Tick now);  // try_send / offer after the checks
@@ -157,7 +164,6 @@ class DramDevice final : public MemoryDevice {
   void update_mode(Chan& ch);
   template <bool F> NPUSIM_DRAM_LOCAL bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   void touch(Chan& ch, int32_t b);
-  void heap_push(Chan& ch, int64_t when, int32_t b);
 
   // Controller policy as seen by the hot paths, instantiated twice: F = true is the common policy (FR-FCFS,
   // open row, all-bank refresh, split command buses, one rank) with these flags as compile-time constants;
