@@ -306,3 +306,18 @@ def test_elementwise_work_on_per_row_results_joins_the_reduction_kernel():
     assert on["n"] == off["n"] - 1
     # the rsqrt kernel's var read and rsqrt store are gone; the var_mean kernel stores rsqrt instead of var
     assert off["bytes"] - on["bytes"] == 2 * 256 * 4
+
+
+def test_only_per_row_results_take_finishers():
+    """Elementwise work on softmax's full-size output is a kernel of its own, not a per-row finisher."""
+    def fn(x):
+        return torch.softmax(x, -1) * 2.0, torch.rsqrt(x.var(-1) + 1e-5)
+
+    gm = make_fx(fn, tracing_mode="fake")(torch.randn(6, 10))  # aten._softmax kept whole (a reduce group)
+    assert any(n.target == torch.ops.aten._softmax.default for n in gm.graph.nodes)
+    lg = LoweredGraph(gm, "t", set(FUSION_PASSES))
+    assert any(k.op == "vector" and not k.reduce and k.dims == {"R": 6, "C": 10} for k in lg.kernels)
+    var = [k for k in lg.kernels if k.epilogue[-2:] == ("sqrt", "div")]
+    assert len(var) == 1 and var[0].reduce == "C"
+    x = [torch.randn(6, 10)]
+    assert compare(lg.run_tiled(x, [], {}), lg.run_eager(x, {}))["status"] == "passed"

@@ -277,11 +277,14 @@ def reduction_results(k: Group) -> list:
 def fuse_finishers(groups: list[Group], owner: dict) -> list[Group]:
     """Attach each elementwise group whose tensor inputs are all per-row results of one reduction kernel
     (or earlier finishers of it) and whose size is one such result to that kernel (module doc)."""
-    producer: dict = {}  # result node -> kernel group producing it
+    from npusim_frontends.specs import reduce_dims
+
+    producer: dict = {}  # per-row result node -> kernel group producing it
     for g in groups:
         if (g.kind == "reduce" and g.host is None) or (g.kind in ("gemm", "bmm") and g.guests):
             for r in reduction_results(g):
-                producer[r.out] = g
+                if _result_numel(r) == reduce_dims(r.anchor)[1]:  # one value per kept row (not softmax's)
+                    producer[r.out] = g
     for p in groups:
         if p.kind != "pointwise" or p.host is not None:
             continue
@@ -291,7 +294,7 @@ def fuse_finishers(groups: list[Group], owner: dict) -> list[Group]:
         if len(ks) != 1 or None in ks:
             continue
         k = ks.pop()
-        if numel(p.cshape) not in {_result_numel(r) for r in reduction_results(k)}:
+        if numel(p.cshape) not in {_result_numel(r) for r in reduction_results(k) if r.out in producer}:
             continue
         p.host = k
         k.finishers.append(p)
