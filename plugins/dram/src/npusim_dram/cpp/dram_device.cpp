@@ -312,6 +312,10 @@ double DramDevice::peak_bytes_per_ps() {
   return (double)spec_.channels * spec_.req_bytes * per_cycle / (double)spec_.tck_ps;
 }
 
+inline int64_t DramDevice::earliest(const Chan& ch, int cmd, int32_t b) const {
+  return earliest(ch, cmd, ch.banks[b]);
+}
+
 inline int64_t DramDevice::earliest(const Chan& ch, int cmd, const Bank& bk) const {
   const Group& g = ch.groups[bk.group];
   const Unit& un = ch.units[bk.unit];

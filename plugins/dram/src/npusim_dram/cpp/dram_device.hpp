@@ -145,9 +145,8 @@ class DramDevice final : public MemoryDevice {
   template <bool F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
   void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
-  __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const {
-    return earliest(ch, cmd, ch.banks[b]);
-  }
+  // Earliest cycle command cmd of bank b (or bk) is legal, from the timing state.
+  __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, const Bank& bk) const;
   template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
   struct Req { int64_t id, addr; int32_t bytes, is_write, channel; const MemRequest* full; };  // full: try_send's
