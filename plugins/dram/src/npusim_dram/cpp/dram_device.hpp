@@ -134,8 +134,9 @@ class DramDevice final : public MemoryDevice {
   __attribute__((noinline)) void fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
 
   void run_channel(int c, int64_t until_cycle);
-  template <bool F> NPUSIM_DRAM_LOCAL int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
-  template <bool F> NPUSIM_DRAM_LOCAL void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
+  // decide() and issue() are inlined into the decision loop (run_channel_body): no call/spill per decision
+  template <bool F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
+  template <bool F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
   // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
   template <bool F> bool bank_cand(Chan& ch, int32_t b, int write_mode) {
     const Bank& bk = ch.banks[b];
