@@ -219,7 +219,12 @@ void DramDevice::collect(Tick until, Sink&& sink) {
         free_parents_.push_back(d[h].parent);
       }
       if (h == n) { f.clear(); h = 0; }
-      else if (d[h].time < next) next = d[h].time;
+      else {
+        if (d[h].time < next) next = d[h].time;
+        // a FIFO that is never empty when collected (steady streaming) drops its consumed prefix once it
+        // outgrows the live part, so it stays a few cache lines instead of growing with the trace
+        if (h >= 64 && 2 * h >= n) { f.erase(f.begin(), f.begin() + (std::ptrdiff_t)h); h = 0; }
+      }
       ch.fin_head[w] = h;
     }
     fin_at_[c] = next;
