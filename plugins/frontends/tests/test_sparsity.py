@@ -160,3 +160,20 @@ def test_skipped_last_k_step_still_waits_for_the_accumulation_chain():
     store_start = min(start for track, node, _, start, end in events if node == store)
     assert res.cores[0]["arrays"][0]["tiles"] == 3  # the three live K steps ran, the zero one did not
     assert store_start >= gemm_end
+
+
+def test_prologue_fused_bmm_is_timed_dense():
+    """Scores with the scale fused into Q's loads (a BMM prologue) and zero rows in Q: the BMM is timed dense
+    (the engine names a GEMM instance by its two load tiles), nothing is skipped, the outputs still match."""
+    def attn(q, k):
+        return (q * 0.125) @ k.transpose(-1, -2)
+
+    q, k = torch.randn(2, 16, 8), torch.randn(2, 24, 8)
+    q[:, :8] = 0
+    _, off = _run(False, attn, q, k)
+    out, on = _run(True, attn, q, k)
+    assert on.kernels[0]["op"] == "bmm" and on.extra["num_kernels"] == 1  # the scale is a prologue
+    assert on.total_cycles == off.total_cycles
+    assert on.extra["sparsity_predicted"]["loads_skipped"] == on.extra["sparsity"]["loads_skipped"] == 0
+    assert on.extra["functional_check"]["status"] == "passed"
+    torch.testing.assert_close(out, attn(q, k))

@@ -8,6 +8,7 @@ its actual operands (PyTorchSim semantics: a zero tile skips its MOVIN and zeroe
   * otherwise array folds whose stationary block or streamed slice is all zero are skipped and the
     instance takes the fold-level latency of npusim_cores.sparsity.sparse_gemm_timing.
 The engine applies these per instance (npusim.engine.sparsity.hpp) and reports them in stats "sparsity".
+A GEMM/BMM with a fused operand prologue is timed dense (see plan_gemm).
 """
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def _np3(x) -> np.ndarray:
 
 
 def _layout(tog):
-    """(loops by var, A load, B load, GEMM nodes) of a lowered GEMM/BMM TOG."""
+    """(loops by var, A load, B load, GEMM nodes, fed through a prologue) of a lowered GEMM/BMM TOG; the last is
+    True when a GEMM reads an operand through fused prologue vector ops instead of straight from its load."""
     loops, loads, gemms = {}, {}, []
     for node, _ in tog.walk():
         if isinstance(node, Loop):
@@ -65,12 +67,19 @@ def _layout(tog):
         elif isinstance(node, Compute) and node.unit == "gemm":
             gemms.append(node)
     la, lb = loads.get("A"), loads.get("B")
+
+    def sources(ids):  # the loads a node's inputs come from, through prologue vector ops
+        out = set()
+        for i in ids:
+            n = tog.nodes[i]
+            out |= sources(n.deps) if isinstance(n, Compute) and n.unit == "vector" else {i}
+        return out
     ok = (la is not None and lb is not None and [d.var for d in la.dims] == ["m", "k"]
-          and [d.var for d in lb.dims] == ["k", "n"] and all(set(g.deps) >= {la.id, lb.id} for g in gemms))
+          and [d.var for d in lb.dims] == ["k", "n"] and all(sources(g.deps) >= {la.id, lb.id} for g in gemms))
     if not ok:
         raise NpusimError(f"sparsity: kernel {tog.name!r} is not a lowered GEMM (loads A[m,k], B[k,n] feeding the "
                           "gemm nodes); cannot map its operand data to tiles")
-    return loops, la, lb, gemms
+    return loops, la, lb, gemms, not all(set(g.deps) >= {la.id, lb.id} for g in gemms)
 
 
 def _span(dim, x: int, full: int) -> slice:
@@ -90,7 +99,12 @@ def plan_gemm(sim, kid: int, a, b, timing) -> Prediction:
     from npusim_cores.sparsity import nonzero_blocks, sparse_gemm_timing
 
     tog = sim._kernels[kid]
-    loops, la, lb, gemms = _layout(tog)
+    loops, la, lb, gemms, prologue = _layout(tog)
+    if prologue:
+        # The engine names a GEMM instance by the tiles of its two load dependencies (engine.cpp
+        # sparse_lookup) and a prologue-fused operand reaches the GEMM through vector ops; the raw tile must
+        # be loaded to run the prologue anyway. Such a kernel is timed dense (nothing skipped or predicted).
+        return Prediction()
     a3, b3 = _np3(a), _np3(b)
     nb, M, K = a3.shape
     N = b3.shape[2]
