@@ -80,6 +80,11 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.units.resize(units);
     ch.touched.resize(units * bpu_);
     ch.ready.resize(3 * units * bpu_);
+    // steady-state capacities up front (no regrowth copies or first-touch page faults mid-run)
+    ch.acc.reserve(s.rq_size + s.wq_size);
+    ch.free_acc.reserve(s.rq_size + s.wq_size);
+    ch.active.reserve(units * bpu_);
+    for (auto& f : ch.fin) f.reserve(128);
     for (int64_t u = 0; u < units; ++u) {
       ch.units[u].ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
       ch.units[u].first = (int32_t)(u / s.ranks * s.ranks);
@@ -87,6 +92,8 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.ref_min = ch.units[0].ref_due;
     ch.next_decision = s.refresh == 2 ? kFar : ch.units[0].ref_due;
   }
+  parents_.reserve(s.channels * (s.rq_size + s.wq_size) * 2);
+  free_parents_.reserve(s.channels * (s.rq_size + s.wq_size) * 2);
   run_at_.assign(s.channels, kFar);
   dec_at_.assign(s.channels, kNever);
   fin_at_.assign(s.channels, kNever);
