@@ -97,3 +97,16 @@ def test_vector_reduction_stores_every_result():
     c1, c2 = (Simulator(mc).run([lower(k, mapping, mc)]).cores[0] for k in (one, two))
     assert c2["instructions"]["MOVOUT"] - c1["instructions"]["MOVOUT"] == 3
     assert c2["bytes_written"] - c1["bytes_written"] == 96 * 4
+
+
+def test_resident_a_panel_and_reduction_share_the_inner_n_loop():
+    """Resident A (order MNK, TILE_K = K) keeps its panel and the row partial across the same N loop."""
+    mapping = Mapping(TILES, ("M", "N", "K"), resident="A")
+    tog = lower(FUSED, mapping, machine())
+    a_loads = [env for d, env in instances(tog) if isinstance(d, Dma) and d.tensor == "A"]
+    assert len(a_loads) == M // TILES["M"]  # one panel per M tile
+    seen = np.concatenate([elements(d, env) for d, env in instances(tog) if isinstance(d, Dma) and d.tensor == "R1"])
+    assert sorted(seen.tolist()) == list(range(M))
+    mc = machine()
+    res = Simulator(mc).run([tog])
+    assert res.cores[0]["bytes_written"] == 4 * (M * N + 2 * M)
