@@ -110,3 +110,22 @@ def test_resident_a_panel_and_reduction_share_the_inner_n_loop():
     mc = machine()
     res = Simulator(mc).run([tog])
     assert res.cores[0]["bytes_written"] == 4 * (M * N + 2 * M)
+
+
+@pytest.mark.parametrize("kernel", [KernelSpec("gemm", {"M": M, "N": N, "K": K}, epilogue=("add", "add", "fma")),
+                                    KernelSpec("bmm", {"B": 2, "M": M, "N": N, "K": K}, epilogue=("add", "add", "fma"))])
+def test_epilogue_side_inputs_are_loaded_per_output_tile(kernel):
+    """A residual (full tile), a bias (per column) and a per-row scale: read once per output tile each."""
+    sided = attrs.evolve(kernel, params={"side_full": 1, "side_row": 1, "side_col": 1})
+    tiles = {**TILES, "B": 1} if kernel.op == "bmm" else TILES
+    order = ("B", "M", "N", "K") if kernel.op == "bmm" else ("M", "N", "K")
+    mc = machine()
+    plain, side = (Simulator(mc).run([lower(k, Mapping(tiles, order), mc)]).cores[0] for k in (kernel, sided))
+    nb = kernel.dims.get("B", 1)
+    m_tiles, n_tiles = M // TILES["M"], N // TILES["N"]
+    assert side["instructions"]["MOVIN"] - plain["instructions"]["MOVIN"] == 3 * nb * m_tiles * n_tiles
+    assert side["bytes_read"] - plain["bytes_read"] == 4 * nb * (M * N + M * n_tiles + N * m_tiles)
+    tog = lower(sided, Mapping(tiles, order), mc)
+    first = next(c for c in tog.nodes.values() if isinstance(c, Compute) and c.name == "epilogue_add")
+    side_loads = {d.id for d in tog.nodes.values() if isinstance(d, Dma) and d.tensor.startswith("E")}
+    assert side_loads <= set(first.deps) and len(side_loads) == 3

@@ -321,3 +321,18 @@ def test_only_per_row_results_take_finishers():
     assert len(var) == 1 and var[0].reduce == "C"
     x = [torch.randn(6, 10)]
     assert compare(lg.run_tiled(x, [], {}), lg.run_eager(x, {}))["status"] == "passed"
+
+
+def test_gemm_epilogue_side_inputs_are_kernel_operands():
+    """SwiGLU's up-projection output (read by the gate GEMM's epilogue), a residual and a bias become the
+    GEMM's side inputs (loaded per output tile by the lowering), so their DRAM reads are timed."""
+    def fn(x, wg, wu, wd, r, b):
+        return F.linear(F.silu(F.linear(x, wg)) * F.linear(x, wu), wd, b) + r
+
+    args = (torch.randn(64, 32), torch.randn(96, 32), torch.randn(96, 32), torch.randn(32, 96), torch.randn(64, 32),
+            torch.randn(32))
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    ks = [(k.params, {r: n for r, n in k.operands.items() if r.startswith("E")}) for k in
+          LoweredGraph(gm, "t", set(FUSION_PASSES)).kernels]
+    assert ks == [({}, {}), ({"side_full": 1}, {"E0": "mm_1"}),
+                  ({"side_full": 1, "side_col": 1}, {"E0": "r_1", "E1": "b_1"})]

@@ -6,6 +6,11 @@ output tile (accumulating a per-row partial in the scratchpad), the remaining op
 per-row finishing work: mean's divide, var_mean's correction, ...) run once on the kept TM x 1 (1 x TN)
 partial after the reduced dimension's loop, which is therefore the sequential inner loop under the kept
 dimension's parallel one, and params["reduce_outputs"] result tensors R0.. of M x 1 (1 x N) are stored.
+
+Epilogue side inputs (residual, SwiGLU's other half, bias): params side_full / side_row / side_col count
+the tensors the epilogue reads besides the accumulators, operands E0.. in that order: an M x N tile, a
+TM x 1 per-row or a 1 x TN per-column slice of each is loaded for every output tile (before its K loop,
+so the DMA overlaps the matmul) and the first epilogue op waits for them.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from npusim.tog import Dim, TogBuilder
 # KernelSpec.params a_bytes / b_bytes / c_bytes: DRAM element width of an operand that differs from
 # kernel.dtype (int8 weights dequantized on load, _int_mm's int32 output) -> a dtype of that width.
 BYTES_DTYPE = {1: "int8", 2: "fp16", 4: "fp32", 8: "fp64"}
+SIDE_KINDS = ("side_full", "side_row", "side_col")  # KernelSpec.params counting epilogue side inputs (module doc)
 
 
 def operand_dtype(kernel: KernelSpec, role: str) -> str:
@@ -178,7 +184,24 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
             return prologue("A", b.load(a, [Dim(t["M"], K, "m", M), Dim(K, 1)], a_off, tag="ld"), [dm["M"], Dim(K)])
         return prologue("B", b.load(w, [Dim(K, N), Dim(t["N"], 1, "n", N)], w_off, tag="ld"), [Dim(K), dm["N"]])
 
+    sides = [(kind, b.tensor(f"E{i}", {"side_full": (nb, M, N), "side_row": (nb * M, 1), "side_col": (1, N)}[kind],
+                             operand_dtype(kernel, "c"), ops.get(f"E{i}", "")))
+             for i, kind in enumerate(k for k in SIDE_KINDS for _ in range(int(kernel.params.get(k, 0))))]
+
+    def side_loads():
+        """The epilogue's side-input tiles of this output tile (module doc)."""
+        out = []
+        for kind, e in sides:
+            if kind == "side_full":
+                out.append(b.load(e, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="ld"))
+            elif kind == "side_row":
+                out.append(b.load(e, [Dim(t["M"], 1, "m", M), Dim(1, 1)], {"b": M} if bmm else {}, tag="ld"))
+            else:
+                out.append(b.load(e, [Dim(1, N), Dim(t["N"], 1, "n", N)], tag="ld"))
+        return out
+
     def tile(panel):
+        extra = side_loads() if per_tile else []
         with b.loop("k", K, step=tk, kind="accum"):
             dk = Dim(tk, 0, "k", K)
             la = panel if resident == "A" else prologue(
@@ -186,7 +209,7 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
             lb = panel if resident == "B" else prologue(
                 "B", b.load(w, [Dim(tk, N, "k", K), Dim(t["N"], 1, "n", N)], w_off, tag="ld"), [dk, dm["N"]])
             gs = split_gemms(b, dm["M"], dm["N"], Dim(tk, 0, "k", K), dt, [la, lb], "gemm", split)
-        last = gs
+        last = [*gs, *extra]
         for op in per_tile:
             last = [b.vector(op, [dm["M"], dm["N"]], dt, deps=last, name=f"epilogue_{op}")]
         b.store(c, [Dim(t["M"], N, "m", M), Dim(t["N"], 1, "n", N)], c_off, tag="st", deps=last)

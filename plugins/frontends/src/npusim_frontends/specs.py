@@ -47,6 +47,33 @@ def _epilogue_ops(group: Group) -> tuple[str, ...]:
     return tuple(ops)
 
 
+def epilogue_sides(g: Group, operands: dict) -> dict[str, int]:
+    """params side_full / side_row / side_col of GEMM/BMM group g: the tensors its epilogue reads besides the
+    accumulators (addmm's bias, a residual, SwiGLU's other half), each as a full output tile, a per-row or a
+    per-column slice (lowering/gemm.py loads them per output tile); operands E0.. in that order."""
+    members = set(g.nodes)
+    total = numel(g.cshape)
+    cols = g.cshape[-1] if g.cshape else 1
+    reads = [g.anchor.args[0]] if A.op_name(g.anchor.target) in ("addmm", "baddbmm") else []
+    reads += [a for n in g.chain if A.is_pointwise(n.target) for a in n.all_input_nodes if a not in members]
+    kinds: dict[str, list[str]] = {"side_full": [], "side_row": [], "side_col": []}
+    seen = set()
+    for x in reads:
+        v = val(x)
+        if not isinstance(x, fx.Node) or x in seen or not isinstance(v, torch.Tensor) or v.numel() <= 1:
+            continue
+        seen.add(x)
+        shp = shape_of(x)
+        if v.numel() >= total:
+            kind = "side_full"
+        else:  # broadcast along the rows (bias: last dim = N) or along the columns (one value per row)
+            kind = "side_col" if shp and shp[-1] == cols and cols > 1 else "side_row"
+        kinds[kind].append(buffer_name(x))
+    names = [n for k in ("side_full", "side_row", "side_col") for n in kinds[k]]
+    operands.update({f"E{i}": n for i, n in enumerate(names)})
+    return {k: len(v) for k, v in kinds.items() if v}
+
+
 def reduction_epilogue(g: Group, operands: dict) -> tuple[tuple[str, ...], str, dict]:
     """(per-row finishing ops, reduced GEMM dimension, params) of the reductions fused into GEMM group g's
     epilogue (empty when none): lowering/gemm.py runs the finishing ops after the reduced loop and stores
@@ -156,6 +183,7 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         dt = kdtype(a)  # the element type the array multiplies (int8 for _int_mm, whose output is int32)
         params.update(operand_bytes(g, dt, a, b))
         finish, red, rparams = reduction_epilogue(g, operands)
+        params.update(epilogue_sides(g, operands))
         return [KernelSpec("gemm", {"M": m, "N": n, "K": k}, dt, params={**params, **rparams}, prologue=prologue,
                            epilogue=(*_epilogue_ops(g), *finish), reduce=red, name=gname, operands=operands)]
     if g.kind == "bmm":
@@ -165,6 +193,7 @@ def group_kernels(g: Group, gname: str) -> list[KernelSpec]:
         prologue, params = _operand_prologues(g, operands)
         params.update(operand_bytes(g, dt, a, b))
         finish, red, rparams = reduction_epilogue(g, operands)
+        params.update(epilogue_sides(g, operands))
         return [KernelSpec("bmm", {"B": bb, "M": m, "N": n, "K": k}, dt, params={**params, **rparams},
                            prologue=prologue, epilogue=(*_epilogue_ops(g), *finish), reduce=red, name=gname,
                            operands=operands)]

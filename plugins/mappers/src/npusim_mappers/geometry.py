@@ -67,9 +67,13 @@ def buffers(kernel: KernelSpec, tiles: dict[str, int]) -> list[tuple[int, int]]:
     """(rows, cols) of every scratchpad buffer one iteration keeps live (= the TOG's DMA tiles)."""
     t = tiles
     if kernel.op in ("gemm", "bmm"):
-        # + a reduction epilogue's result tiles (TM x 1 or 1 x TN each, params reduce_outputs)
+        # + a reduction epilogue's result tiles (TM x 1 or 1 x TN each, params reduce_outputs) and the
+        # epilogue's side-input tiles (params side_full / side_row / side_col, lowering/gemm.py)
         stats = {"N": (t["M"], 1), "M": (1, t["N"])}.get(kernel.reduce)
         extra = [stats] * int(kernel.params.get("reduce_outputs", 1)) if stats else []
+        if kernel.epilogue:
+            for kind, shape in (("side_full", (t["M"], t["N"])), ("side_row", (t["M"], 1)), ("side_col", (1, t["N"]))):
+                extra += [shape] * int(kernel.params.get(kind, 0))
         return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"]), *extra]
     if kernel.op == "conv":
         g = conv_geometry(kernel)
