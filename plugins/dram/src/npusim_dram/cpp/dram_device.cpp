@@ -79,7 +79,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.groups.resize(units * s.bankgroups);
     ch.units.resize(units);
     ch.touched.resize(units * bpu_);
-    ch.ready.resize(3 * units * bpu_);
+    ch.ready.resize(units * bpu_);
     // steady-state capacities up front (no regrowth copies or first-touch page faults mid-run)
     ch.acc.reserve(s.rq_size + s.wq_size);
     ch.free_acc.reserve(s.rq_size + s.wq_size);
@@ -234,9 +234,11 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     x.issue = now;
     Bank& bk = ch.banks[bank];
     (x.is_write ? bk.wq : bk.rq).push_back(id);
-    if (!incremental_cand_ || !bk.cand_valid) bk.cand_valid = 0;
-    else if (bk.cand_mode == x.is_write) append_cand(ch, bk, id);  // else: the other queue's candidate stands
-    touch(ch, bank);
+    // The bank is re-examined (touched) only if its candidate may have changed: an unchanged candidate keeps
+    // its place in the ready or pending list.
+    if (!incremental_cand_ || !bk.cand_valid) { bk.cand_valid = 0; touch(ch, bank); }
+    else if (bk.cand_mode == x.is_write && append_cand(ch, bk, id)) touch(ch, bank);
+    // else: the other queue's candidate stands
     if (!bk.active) { bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank); }
   }
   queued += nacc;
@@ -386,12 +388,12 @@ void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
   }
 }
 
-void DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
+bool DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   // FR-FCFS, open row: the candidate is the first queued row hit, else the oldest access (ACT/PRE). An
   // access appended behind a valid candidate changes it only if the queue was empty, or if it is the
   // first row hit. Gives what bank_cand() would compute from scratch.
   const Access& x = ch.acc[id];
-  if (bk.cand_acc >= 0 && (bk.cand_hit || bk.open_row < 0 || x.row != bk.open_row)) return;
+  if (bk.cand_acc >= 0 && (bk.cand_hit || bk.open_row < 0 || x.row != bk.open_row)) return false;
   int cmd = kACT, hit = 0;
   if (bk.open_row >= 0) {
     if (x.row == bk.open_row) { hit = 1; cmd = x.is_write ? kWR : kRD; }
@@ -403,6 +405,7 @@ void DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   bk.cand_seq = x.seq;
   bk.cand_key = prio(hit, x.seq);
   bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
+  return true;
 }
 
 template <bool F>
@@ -503,50 +506,75 @@ int64_t DramDevice::decide(int c, int64_t T) {
       for (int32_t b : ch.active) touch(ch, b);
     }
     Bank* const banks = ch.banks.data();
-    HeapEnt* const rd = ch.ready.data();
+    ReadyEnt* const rd = ch.ready.data();
     int32_t nr = ch.nready;
-    // ready-list appends field by field (see append_entry)
-    auto add_ready = [&](int64_t when, int32_t b, int32_t ver) { rd[nr].when = when; rd[nr].bank = b; rd[nr].ver = ver; ++nr; };
+    // sorted insertion of bank b's (valid) candidate; entries are moved field by field (see append_entry)
+    auto add_ready = [&](int32_t b) {
+      Bank& bk = banks[b];
+      const int64_t key = bk.cand_key;
+      int32_t i = nr++;
+      for (; i > 0 && rd[i - 1].key > key; --i) { rd[i].key = rd[i - 1].key; rd[i].bank = rd[i - 1].bank; rd[i].slot = rd[i - 1].slot; }
+      rd[i].key = key; rd[i].bank = b; rd[i].slot = bk.cand_slot;
+      bk.in_ready = 1;
+    };
     const int32_t* const tl = ch.touched.data();
     for (int32_t k = 0, nt = ch.ntouched; k < nt; ++k) {
       const int32_t b = tl[k];
       Bank& bk = banks[b];
       bk.touched = 0;
-      bk.ver++;
+      bk.ver++;  // its pending entry, if any, is stale
+      if (bk.in_ready) {  // drop its ready entry (keeping the order of the others)
+        bk.in_ready = 0;
+        int32_t i = 0;
+        while (rd[i].bank != b) ++i;
+        for (--nr; i < nr; ++i) { rd[i].key = rd[i + 1].key; rd[i].bank = rd[i + 1].bank; rd[i].slot = rd[i + 1].slot; }
+      }
       if (bk.active && bank_cand<F>(ch, b, wm)) {
         const int64_t when = earliest(ch, bk.cand_cmd, bk);
-        // already legal: it would leave the heap again just below, so it joins the ready list directly
-        if (when <= T) add_ready(when, b, bk.ver);
+        if (when - T <= kNearCycles) add_ready(b);  // legal now or soon: examined by this decision
         else ch.heap.push(when, b, bk.ver);
       }
     }
     ch.ntouched = 0;
-    ch.heap.pop_until(T, [&](int64_t w, int32_t b, int32_t ver) {
-      if (ver == banks[b].ver) add_ready(w, b, ver);
+    ch.heap.pop_until(T, [&](int64_t, int32_t b, int32_t ver) {
+      if (ver == banks[b].ver) add_ready(b);
     });
     const bool due = refresh_<F>() != 2 && T >= ch.ref_min;  // some unit has a refresh pending
     int32_t bb[2] = {-1, -1};  // best ready bank per bus
-    int32_t keep = 0;
-    auto keep_entry = [&](int32_t i) {
-      if (keep != i) { rd[keep].when = rd[i].when; rd[keep].bank = rd[i].bank; rd[keep].ver = rd[i].ver; }
-      ++keep;
-    };
-    for (int32_t i = 0; i < nr; ++i) {
+    // Priority order: the first legal candidate of a bus is its best; later entries of that bus are not
+    // examined (with both buses decided the scan stops). Entries legal only later than kNearCycles move to
+    // the pending list. Without a split bus every command uses bus 0.
+    int decided[2] = {0, split_<F>() ? 0 : 1};
+    int32_t keep = 0, i = 0;
+    for (; i < nr; ++i) {
       const int32_t eb = rd[i].bank;
-      const Bank& bk = banks[eb];
-      if (rd[i].ver != bk.ver) continue;  // touched since: a fresh entry exists
-      if (due && unit_blocked<F>(ch, bk.unit, eb, T)) { keep_entry(i); next = std::min(next, T + 1); continue; }
-      const int64_t when = earliest(ch, bk.cand_cmd, bk);
-      if (when > T) {
-        // legal within a few cycles (bus / tCCD / tRRD spacing): stay in the ready list, saving heap traffic
-        if (when - T <= kNearCycles) { keep_entry(i); next = std::min(next, when); }
-        else ch.heap.push(when, eb, bk.ver);
-        continue;
+      const int sl = rd[i].slot;
+      if (!decided[sl]) {
+        const Bank& bk = banks[eb];
+        if (due && unit_blocked<F>(ch, bk.unit, eb, T)) {
+          next = std::min(next, T + 1);
+        } else {
+          const int64_t when = earliest(ch, bk.cand_cmd, bk);
+          if (when > T) {
+            // legal within a few cycles (bus / tCCD / tRRD spacing): stays in the ready list, saving heap traffic
+            if (when - T <= kNearCycles) next = std::min(next, when);
+            else { ch.heap.push(when, eb, bk.ver); banks[eb].in_ready = 0; continue; }
+          } else {
+            decided[sl] = 1;
+            if (bk.cand_key < pick.key[sl]) { pick.key[sl] = bk.cand_key; bb[sl] = eb; }
+            if (decided[0] && decided[1]) {
+              if (keep != i) { rd[keep].key = rd[i].key; rd[keep].bank = rd[i].bank; rd[keep].slot = rd[i].slot; }
+              ++keep; ++i;
+              break;
+            }
+          }
+        }
       }
-      keep_entry(i);
-      if (bk.cand_key < pick.key[bk.cand_slot]) { pick.key[bk.cand_slot] = bk.cand_key; bb[bk.cand_slot] = eb; }
+      if (keep != i) { rd[keep].key = rd[i].key; rd[keep].bank = rd[i].bank; rd[keep].slot = rd[i].slot; }
+      ++keep;
     }
-    ch.nready = keep;
+    if (keep != i) for (int32_t j = i; j < nr; ++j) { const int32_t d = keep + (j - i); rd[d].key = rd[j].key; rd[d].bank = rd[j].bank; rd[d].slot = rd[j].slot; }
+    ch.nready = keep + (nr - i);
     for (int sl = 0; sl < 2; ++sl) {
       if (bb[sl] < 0 || pick.key[sl] != banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
       const Bank& bk = banks[bb[sl]];

@@ -56,6 +56,7 @@ class DramDevice final : public MemoryDevice {
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   using HeapEnt = PendingEntry;
+  struct ReadyEnt { int64_t key; int32_t bank, slot; };  // a bank's candidate priority and command bus
   struct alignas(64) Bank {  // fields read by every scheduling decision first (one cache line), queues last
     int32_t ver = 0;              // pending/ready entries of an older version are stale
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
@@ -72,6 +73,7 @@ class DramDevice final : public MemoryDevice {
     int cand_hit = 0;
     int32_t active_pos = 0;       // index in Chan::active (O(1) removal)
     int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
+    int in_ready = 0;             // listed in Chan::ready (else its candidate, if any, waits in Chan::heap)
     AccQueue rq, wq;              // access ids waiting for this bank, oldest first
   };
   struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
@@ -98,11 +100,11 @@ class DramDevice final : public MemoryDevice {
     // FR-FCFS readiness set: (lower bound of the cycle the bank's candidate becomes legal, bank, version).
     // Timing constraints only grow, so a computed issue time stays a lower bound until the bank is touched.
     PendingList heap;
-    // Fixed-capacity lists (no growth checks on the decision path): touched banks (each listed once, so at
-    // most one per bank) and the ready list (at most 3 per bank: the previous decision keeps at most one valid
-    // entry per bank, and a decision adds at most one per touched bank and one per popped valid entry).
+    // Fixed-capacity lists (no growth checks on the decision path), each listing a bank at most once: touched
+    // banks, and the ready list: banks whose candidate is legal now or within kNearCycles, ordered by
+    // scheduler priority (cand_key) so a decision stops at the first legal candidate of each command bus.
     std::vector<int32_t> touched;  // first ntouched entries
-    std::vector<HeapEnt> ready;    // first nready: banks whose lower bound has passed (re-checked every decision)
+    std::vector<ReadyEnt> ready;   // first nready entries, cand_key ascending
     int32_t ntouched = 0, nready = 0;
     int heap_mode = 0;
     std::vector<Access> acc;   // access pool
@@ -144,7 +146,7 @@ class DramDevice final : public MemoryDevice {
     return compute_cand<F>(ch, b, write_mode);
   }
   template <bool F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
-  void append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access
+  bool append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access; true if it changed
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   // Earliest cycle command cmd of bank b (or bk) is legal, from the timing state.
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
