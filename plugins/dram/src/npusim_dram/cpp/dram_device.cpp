@@ -508,12 +508,12 @@ int64_t DramDevice::decide(int c, int64_t T) {
     Bank* const banks = ch.banks.data();
     ReadyEnt* const rd = ch.ready.data();
     int32_t nr = ch.nready;
-    // sorted insertion of bank b's (valid) candidate; entries are moved field by field (see append_entry)
+    // sorted insertion of bank b's (valid) candidate
     auto add_ready = [&](int32_t b) {
       Bank& bk = banks[b];
       const int64_t key = bk.cand_key;
       int32_t i = nr++;
-      for (; i > 0 && rd[i - 1].key > key; --i) { rd[i].key = rd[i - 1].key; rd[i].bank = rd[i - 1].bank; rd[i].slot = rd[i - 1].slot; }
+      for (; i > 0 && rd[i - 1].key > key; --i) rd[i] = rd[i - 1];
       rd[i].key = key; rd[i].bank = b; rd[i].slot = bk.cand_slot;
       bk.in_ready = 1;
     };
@@ -523,16 +523,27 @@ int64_t DramDevice::decide(int c, int64_t T) {
       Bank& bk = banks[b];
       bk.touched = 0;
       bk.ver++;  // its pending entry, if any, is stale
-      if (bk.in_ready) {  // drop its ready entry (keeping the order of the others)
-        bk.in_ready = 0;
-        int32_t i = 0;
-        while (rd[i].bank != b) ++i;
-        for (--nr; i < nr; ++i) { rd[i].key = rd[i + 1].key; rd[i].bank = rd[i + 1].bank; rd[i].slot = rd[i + 1].slot; }
-      }
-      if (bk.active && bank_cand<F>(ch, b, wm)) {
+      const bool near = bk.active && bank_cand<F>(ch, b, wm) && [&] {
         const int64_t when = earliest(ch, bk.cand_cmd, bk);
-        if (when - T <= kNearCycles) add_ready(b);  // legal now or soon: examined by this decision
-        else ch.heap.push(when, b, bk.ver);
+        if (when - T <= kNearCycles) return true;  // legal now or soon: examined by this decision
+        ch.heap.push(when, b, bk.ver);
+        return false;
+      }();
+      if (!bk.in_ready) {
+        if (near) add_ready(b);
+        continue;
+      }
+      // listed already: move its entry to the new candidate's place, or drop it (keeping the others' order)
+      int32_t i = 0;
+      while (rd[i].bank != b) ++i;
+      if (near) {
+        const int64_t key = bk.cand_key;
+        for (; i + 1 < nr && rd[i + 1].key < key; ++i) rd[i] = rd[i + 1];
+        for (; i > 0 && rd[i - 1].key > key; --i) rd[i] = rd[i - 1];
+        rd[i].key = key; rd[i].bank = b; rd[i].slot = bk.cand_slot;
+      } else {
+        bk.in_ready = 0;
+        for (--nr; i < nr; ++i) rd[i] = rd[i + 1];
       }
     }
     ch.ntouched = 0;
@@ -563,17 +574,17 @@ int64_t DramDevice::decide(int c, int64_t T) {
             decided[sl] = 1;
             if (bk.cand_key < pick.key[sl]) { pick.key[sl] = bk.cand_key; bb[sl] = eb; }
             if (decided[0] && decided[1]) {
-              if (keep != i) { rd[keep].key = rd[i].key; rd[keep].bank = rd[i].bank; rd[keep].slot = rd[i].slot; }
+              if (keep != i) rd[keep] = rd[i];
               ++keep; ++i;
               break;
             }
           }
         }
       }
-      if (keep != i) { rd[keep].key = rd[i].key; rd[keep].bank = rd[i].bank; rd[keep].slot = rd[i].slot; }
+      if (keep != i) rd[keep] = rd[i];
       ++keep;
     }
-    if (keep != i) for (int32_t j = i; j < nr; ++j) { const int32_t d = keep + (j - i); rd[d].key = rd[j].key; rd[d].bank = rd[j].bank; rd[d].slot = rd[j].slot; }
+    if (keep != i) for (int32_t j = i; j < nr; ++j) { rd[keep + (j - i)] = rd[j]; }
     ch.nready = keep + (nr - i);
     for (int sl = 0; sl < 2; ++sl) {
       if (bb[sl] < 0 || pick.key[sl] != banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
