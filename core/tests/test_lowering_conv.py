@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -141,3 +142,53 @@ def test_spad_declared():
 def test_errors(kernel, tiles, order, words):
     with pytest.raises(MappingError, match=words):
         lower(kernel, Mapping(tiles, order), None)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_epilogue_side_inputs_load_the_output_tiles_slices(groups):
+    """A residual (output-shaped), a per-pixel and a per-channel side input (params side_full / side_row /
+    side_col): each output tile loads exactly its slice of each before the first epilogue op, which waits."""
+    kernel = attrs.evolve(conv_kernel(2, 6, 6, 8, 8, 3, 3, pad=1, groups=groups), epilogue=("fma", "add", "cmp"),
+                          params={"stride": 1, "pad": 1, "dilation": 1, "groups": groups,
+                                  "side_full": 1, "side_row": 1, "side_col": 1})
+    tog = lower(kernel, Mapping({"N": 1, "H": 4, "W": 6, "O": 4 // groups, "C": 8 // groups, "KH": 3, "KW": 3},
+                                ORDER), None)
+    Y = tog.tensors["Y"]
+    assert tog.tensors["E0"].shape == Y.shape and tog.tensors["E1"].shape == (*Y.shape[:3], 1)
+    assert tog.tensors["E2"].shape == (1, Y.shape[3])
+    first = next(c for c in tog.nodes.values() if isinstance(c, Compute) and c.name == "epilogue_fma")
+    side_ids = {d.id for d in tog.nodes.values() if isinstance(d, Dma) and d.tensor.startswith("E")}
+    assert len(side_ids) == 3 and side_ids <= set(first.deps)
+    loaded: dict[str, set] = {}
+    tiles = 0
+    for node, env in instances(tog):
+        if isinstance(node, Dma) and node.tensor.startswith("E"):
+            loaded[node.tensor] = set(elements(node, env).tolist())
+        elif isinstance(node, Dma) and node.direction == "store":
+            tiles += 1
+            out = elements(node, env)
+            n, oh, ow, o = np.unravel_index(out, Y.shape)
+            assert loaded.pop("E0") == set(out.tolist())
+            assert loaded.pop("E1") == set(np.ravel_multi_index((n, oh, ow, 0 * o), (*Y.shape[:3], 1)).tolist())
+            assert loaded.pop("E2") == set(o.tolist())
+    assert tiles == 2 * 2 * 2 * groups and not loaded  # N x H x O tiles, per group
+
+
+def test_side_inputs_only_with_an_epilogue_and_counted_by_the_simulator():
+    from npusim.config import load_config
+    from npusim.engine.simulator import Simulator
+
+    base = conv_kernel(1, 8, 8, 16, 16, 3, 3, pad=1)
+    params = {**base.params, "side_full": 1, "side_col": 1}
+    tiles = {"N": 1, "H": 4, "W": 8, "O": 16, "C": 16, "KH": 3, "KW": 3}
+    mc = load_config("tpuv3", overrides={"dram.impl": "simple", "mapper.impl": "fixed"})
+    runs = {}
+    for name, k in {"plain": attrs.evolve(base, epilogue=("add",)),
+                    "sided": attrs.evolve(base, epilogue=("add",), params=params),
+                    "bare": base, "bare_sided": attrs.evolve(base, params=params)}.items():
+        runs[name] = Simulator(mc).run([lower(k, Mapping(tiles, ORDER), mc)]).cores[0]
+    # two output tiles (H 8 / 4), each loads its 4x8x16 residual slice and the 16 per-channel values
+    assert runs["sided"]["instructions"]["MOVIN"] - runs["plain"]["instructions"]["MOVIN"] == 2 * 2
+    assert runs["sided"]["bytes_read"] - runs["plain"]["bytes_read"] == 4 * (8 * 8 * 16 + 2 * 16)
+    # without an epilogue nothing reads side inputs, so none are loaded
+    assert runs["bare_sided"]["bytes_read"] == runs["bare"]["bytes_read"]

@@ -1,9 +1,13 @@
 """reduction_epilogue, prologue and reduction_reduction fusion: numerics vs eager, fewer kernels and DRAM
 bytes, cycles not above the unfused run (tpuv3 with HBM2, timing on)."""
+import attrs
 import pytest
 import torch
 import torch.nn.functional as F
 from npusim.config import load_config
+from npusim.engine.simulator import Simulator
+from npusim.kernels import Mapping
+from npusim.lowering import lower
 
 from torch.fx.experimental.proxy_tensor import make_fx
 
@@ -336,3 +340,43 @@ def test_gemm_epilogue_side_inputs_are_kernel_operands():
           LoweredGraph(gm, "t", set(FUSION_PASSES)).kernels]
     assert ks == [({}, {}), ({"side_full": 1}, {"E0": "mm_1"}),
                   ({"side_full": 1, "side_col": 1}, {"E0": "r_1", "E1": "b_1"})]
+
+
+class ResidualConvBlock(torch.nn.Module):
+    """ResNet's second conv of a basic block: conv (with bias) + eval batch-norm + residual + ReLU, times a
+    per-pixel mask."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(16, 16, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(16)
+
+    def forward(self, x, res, mask):
+        return torch.relu(self.bn(self.conv(x)) + res) * mask
+
+
+def test_conv_epilogue_side_inputs_are_loaded_and_timed():
+    """The conv's bias and the batch-norm statistics (per channel), the residual (output-shaped) and the mask
+    (per pixel) become conv side inputs E0.. loaded per output tile: the conv kernel's DRAM reads include the
+    whole residual and mask, and the compiled block still matches eager."""
+    model = ResidualConvBlock().eval()
+    with torch.no_grad():
+        model.bn.running_mean.uniform_(-1, 1)
+        model.bn.running_var.uniform_(0.5, 2)
+    x, res, mask = torch.randn(2, 16, 8, 8), torch.randn(2, 16, 8, 8), torch.rand(2, 1, 8, 8)
+    out = run(model, (x, res, mask), set(FUSION_PASSES))
+    conv = next(k for k in out["kernels"] if k.op == "conv")
+    assert {k: v for k, v in conv.params.items() if k.startswith("side")} == \
+        {"side_full": 1, "side_row": 1, "side_col": 5}
+    # graph inputs: conv weight arg0, bias arg1, x arg2, bn weight/bias arg5/arg6, res arg7, mask arg8; the
+    # running mean and the rsqrt(var + eps) come in through the small vector kernels before the conv
+    assert [conv.operands[f"E{i}"] for i in range(7)] == ["arg7_1", "arg8_1", "arg1_1", "convert_element_type",
+                                                          "mul", "arg5_1", "arg6_1"]
+    m = load_config("tpuv3", overrides={"sim.functional": False})
+    tiles = {"N": 2, "H": 8, "W": 8, "O": 16, "C": 16, "KH": 3, "KW": 3}
+    order = ("N", "H", "W", "O", "KH", "KW", "C")
+    sided, bare = (Simulator(m).run([lower(k, Mapping(tiles, order), m)]).cores[0]["bytes_read"]
+                   for k in (conv, attrs.evolve(conv, params={p: v for p, v in conv.params.items()
+                                                               if not p.startswith("side")})))
+    # one output tile: the residual (2x8x8x16), the mask (2x8x8) and 5 per-channel vectors (16 each), fp32
+    assert sided - bare == 4 * (2 * 8 * 8 * 16 + 2 * 8 * 8 + 5 * 16)

@@ -13,12 +13,17 @@ I_C < vpu_num_lanes // 8) the window positions are packed into k = tKH*tKW*tC in
 the scratchpad). A core's arrays split each output tile (lowering.gemm.split_sizes: along O when it
 spans two array columns, else along the pixels), and every GEMM of a tile stays on its array's
 accumulators for the whole accumulation.
+
+Epilogue side inputs (as in lowering.gemm): params side_full / side_row / side_col count the tensors the
+epilogue reads besides the accumulators, operands E0.. in that order: an output-shaped tensor (a residual),
+one value per output pixel, or one per output channel (bias, eval-mode batch-norm statistics); the output
+tile's slice of each is loaded before the tile's accumulation loops and the first epilogue op waits for it.
 """
 from __future__ import annotations
 
 from npusim.errors import MappingError
 from npusim.kernels import KernelSpec, Mapping
-from npusim.lowering.gemm import split_gemms, split_sizes, streamed_tile
+from npusim.lowering.gemm import SIDE_KINDS, operand_dtype, split_gemms, split_sizes, streamed_tile
 from npusim.tog import Dim, TogBuilder
 
 OUTER = ("N", "H", "W", "O")
@@ -180,12 +185,25 @@ def lower_conv(kernel: KernelSpec, mapping: Mapping, machine):
         with b.loop(var[name], loop_end[name], step=t[name], kind=kind):
             return nest(dims[1:], inner)
 
+    sides = [(kind, b.tensor(f"E{i}", {"side_full": (N, OH, OW, O), "side_row": (N, OH, OW, 1), "side_col": (1, O)}[kind],
+                             operand_dtype(kernel, "c"), ops.get(f"E{i}", "")))
+             for i, kind in enumerate(k for k in SIDE_KINDS for _ in range(int(kernel.params.get(k, 0))))]
+    out_dims = [Dim(t["N"], OH * OW * O, "n", N), Dim(t["H"], OW * O, "oh", OH), Dim(t["W"], O, "ow", OW),
+                Dim(t["O"], 1, "o", Og)]  # the output tile in Y (and in an output-shaped side input)
+    side_dims = {"side_full": (out_dims, go),
+                 "side_row": ([Dim(t["N"], OH * OW, "n", N), Dim(t["H"], OW, "oh", OH), Dim(t["W"], 1, "ow", OW)], {}),
+                 "side_col": ([Dim(t["O"], 1, "o", Og)], go)}
+
+    def side_loads():
+        """The epilogue's side-input slices of this output tile (module doc)."""
+        return [b.load(e, *side_dims[kind], tag="ld") for kind, e in sides]
+
     def tile_body():
-        last = nest(list(order[len(OUTER):]), accum_body)
+        extra = side_loads() if kernel.epilogue else []
+        last = [*nest(list(order[len(OUTER):]), accum_body), *extra]
         for op in kernel.epilogue:
             last = [b.vector(op, [m, n_dim], dt, deps=last, name=f"epilogue_{op}")]
-        b.store(y, [Dim(t["N"], OH * OW * O, "n", N), Dim(t["H"], OW * O, "oh", OH), Dim(t["W"], O, "ow", OW),
-                    Dim(t["O"], 1, "o", Og)], go, tag="st", deps=last)
+        b.store(y, out_dims, go, tag="st", deps=last)
 
     def outer():
         nest(list(order[:len(OUTER)]), tile_body)

@@ -47,27 +47,42 @@ def _epilogue_ops(group: Group) -> tuple[str, ...]:
     return tuple(ops)
 
 
-def epilogue_sides(g: Group, operands: dict) -> dict[str, int]:
-    """params side_full / side_row / side_col of GEMM/BMM group g: the tensors its epilogue reads besides the
-    accumulators (addmm's bias, a residual, SwiGLU's other half), each as a full output tile, a per-row or a
-    per-column slice (lowering/gemm.py loads them per output tile); operands E0.. in that order."""
+def _gemm_side_kind(shp: tuple, cshape: tuple) -> str:
+    """A GEMM/BMM side input smaller than the output: broadcast along the rows (bias: last dim = N) or one
+    value per row."""
+    cols = cshape[-1] if cshape else 1
+    return "side_col" if shp and shp[-1] == cols and cols > 1 else "side_row"
+
+
+def _conv_side_kind(shp: tuple, cshape: tuple) -> str:
+    """A conv side input smaller than the NCHW output: one value per pixel when it has no channel extent,
+    else per output channel (bias, eval-mode batch-norm statistics; a per-image-and-channel scale such as
+    squeeze-excitation's is timed as its per-channel slice)."""
+    full = (1,) * (4 - len(shp)) + tuple(shp)  # right-aligned broadcast against (N, O, OH, OW)
+    return "side_row" if full[1] == 1 and cshape[1] > 1 else "side_col"
+
+
+def epilogue_sides(g: Group, operands: dict, conv_bias=None) -> dict[str, int]:
+    """params side_full / side_row / side_col of GEMM/BMM/conv group g: the tensors its epilogue reads besides
+    the accumulators (a bias, a residual, SwiGLU's other half, batch-norm statistics), each as a full output
+    tile, a per-row (per-pixel) or a per-column (per-channel) slice (lowering/gemm.py and lowering/conv.py
+    load them per output tile); operands E0.. in that order. conv_bias: a conv's bias argument (per channel)."""
     members = set(g.nodes)
     total = numel(g.cshape)
-    cols = g.cshape[-1] if g.cshape else 1
-    reads = [g.anchor.args[0]] if A.op_name(g.anchor.target) in ("addmm", "baddbmm") else []
-    reads += [a for n in g.chain if A.is_pointwise(n.target) for a in n.all_input_nodes if a not in members]
+    kind_of = _conv_side_kind if g.kind == "conv" else _gemm_side_kind
+    anchor = [g.anchor.args[0]] if A.op_name(g.anchor.target) in ("addmm", "baddbmm") else []
+    reads = [*anchor, *(a for n in g.chain if A.is_pointwise(n.target) for a in n.all_input_nodes if a not in members)]
     kinds: dict[str, list[str]] = {"side_full": [], "side_row": [], "side_col": []}
     seen = set()
-    for x in reads:
+    for x in ([conv_bias] if conv_bias is not None else []) + reads:
         v = val(x)
         if not isinstance(x, fx.Node) or x in seen or not isinstance(v, torch.Tensor) or v.numel() <= 1:
             continue
         seen.add(x)
-        shp = shape_of(x)
-        if v.numel() >= total:
-            kind = "side_full"
-        else:  # broadcast along the rows (bias: last dim = N) or along the columns (one value per row)
-            kind = "side_col" if shp and shp[-1] == cols and cols > 1 else "side_row"
+        if x is conv_bias:
+            kind = "side_col"
+        else:
+            kind = "side_full" if v.numel() >= total else kind_of(shape_of(x), g.cshape)
         kinds[kind].append(buffer_name(x))
     names = [n for k in ("side_full", "side_row", "side_col") for n in kinds[k]]
     operands.update({f"E{i}": n for i, n in enumerate(names)})
@@ -239,11 +254,12 @@ def conv_kernel(g: Group, gname: str, dt: str, out: str) -> KernelSpec:
     else:
         o = ws[0]
     ops = (("add",) if bias is not None else ()) + _epilogue_ops(g)
+    operands = {"X": buffer_name(x), "W": buffer_name(w), "Y": out}
+    sides = epilogue_sides(g, operands, bias) if ops else {}
     return KernelSpec("conv", {"N": n, "H": h, "W": wd, "C": c, "O": o, "KH": ws[-2], "KW": ws[-1]}, dt,
                       params={"stride": int(stride[0]), "pad": int(pad[0]), "dilation": int(dil[0]),
-                              "groups": int(groups)},
-                      epilogue=ops, name=gname,
-                      operands={"X": buffer_name(x), "W": buffer_name(w), "Y": out})
+                              "groups": int(groups), **sides},
+                      epilogue=ops, name=gname, operands=operands)
 
 
 def reduce_dims(node: fx.Node) -> tuple[list[int], int, int]:

@@ -63,6 +63,15 @@ def default_order(kernel: KernelSpec) -> tuple[str, ...]:
     return (*o, *a)
 
 
+def side_buffers(kernel: KernelSpec, rows: int, cols: int) -> list[tuple[int, int]]:
+    """The epilogue's side-input tiles of a rows x cols output tile: params side_full / side_row / side_col
+    (lowering/gemm.py, lowering/conv.py) count full, per-row and per-column slices."""
+    if not kernel.epilogue:
+        return []
+    shapes = {"side_full": (rows, cols), "side_row": (rows, 1), "side_col": (1, cols)}
+    return [shape for kind, shape in shapes.items() for _ in range(int(kernel.params.get(kind, 0)))]
+
+
 def buffers(kernel: KernelSpec, tiles: dict[str, int]) -> list[tuple[int, int]]:
     """(rows, cols) of every scratchpad buffer one iteration keeps live (= the TOG's DMA tiles)."""
     t = tiles
@@ -71,15 +80,14 @@ def buffers(kernel: KernelSpec, tiles: dict[str, int]) -> list[tuple[int, int]]:
         # epilogue's side-input tiles (params side_full / side_row / side_col, lowering/gemm.py)
         stats = {"N": (t["M"], 1), "M": (1, t["N"])}.get(kernel.reduce)
         extra = [stats] * int(kernel.params.get("reduce_outputs", 1)) if stats else []
-        if kernel.epilogue:
-            for kind, shape in (("side_full", (t["M"], t["N"])), ("side_row", (t["M"], 1)), ("side_col", (1, t["N"]))):
-                extra += [shape] * int(kernel.params.get(kind, 0))
-        return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"]), *extra]
+        return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"]), *extra, *side_buffers(kernel, t["M"], t["N"])]
     if kernel.op == "conv":
         g = conv_geometry(kernel)
         wh = window(t["H"], t["KH"], g["stride"], g["dil"])
         ww = window(t["W"], t["KW"], g["stride"], g["dil"])
-        return [(t["N"] * wh * ww, t["C"]), (t["KH"] * t["KW"] * t["C"], t["O"]), (t["N"] * t["H"] * t["W"], t["O"])]
+        px = t["N"] * t["H"] * t["W"]
+        return [(t["N"] * wh * ww, t["C"]), (t["KH"] * t["KW"] * t["C"], t["O"]), (px, t["O"]),
+                *side_buffers(kernel, px, t["O"])]
     out = {"": (t["R"], t["C"]), "C": (t["R"], 1), "R": (1, t["C"])}[kernel.reduce]
     nout = int(kernel.params.get("reduce_outputs", 1)) if kernel.reduce else 1  # var_mean: var and mean
     return [(t["R"], t["C"]), *[out] * nout]
