@@ -21,9 +21,20 @@ CONV_PARAMS = ("stride", "pad", "dilation", "groups")
 class KernelSpec:
     """One kernel to tile: op class, sizes per dimension, element type, fused vector ops.
 
-    conv kernels also carry `params` {stride, pad, dilation, groups}; `epilogue`/`prologue` are the
-    vector ops fused after/before the main op (per output / input element); vector kernels list
-    their ops in `epilogue` and may set `reduce` = "R" or "C" for a reduction along that axis.
+    `epilogue`/`prologue` are the vector ops fused after/before the main op (per output / input element);
+    vector kernels list their ops in `epilogue` and may set `reduce` = "R" or "C" for a reduction along that
+    axis; gemm/bmm may set `reduce` = "N" (over the output's columns) or, 2-D gemm only, "M" (over its rows):
+    a reduction epilogue whose ops after the last reduce_* run once per kept row (lowering/gemm.py).
+    `params` (all optional except conv's geometry):
+      conv: stride, pad, dilation, groups.
+      gemm/bmm: prologue_a (how many prologue ops run on A tiles; the rest on B), a_bytes / b_bytes /
+        c_bytes (DRAM element width of an operand that differs from dtype).
+      gemm/bmm/conv: side_full / side_row / side_col (how many epilogue side inputs of each kind: output-
+        shaped, per row or pixel, per column or channel).
+      gemm/bmm/vector with `reduce`: reduce_outputs (result tensors stored, e.g. 2 for var_mean).
+    `operands` maps roles to global tensor names: A/B/C (gemm, bmm), X/W/Y (conv), X/Y (vector), E0.. (side
+    inputs, in side_full, side_row, side_col order), R0.. (a GEMM reduction epilogue's results), Y1.. (a
+    vector kernel's further results).
     """
 
     op: str
