@@ -380,3 +380,19 @@ def test_conv_epilogue_side_inputs_are_loaded_and_timed():
                                                                if not p.startswith("side")})))
     # one output tile: the residual (2x8x8x16), the mask (2x8x8) and 5 per-channel vectors (16 each), fp32
     assert sided - bare == 4 * (2 * 8 * 8 * 16 + 2 * 8 * 8 + 5 * 16)
+
+
+def test_prologue_reading_two_full_size_tensors_stays_a_kernel():
+    """The GEMM loads one tensor per operand tile, so a chain reading two operand-sized tensors (x * y) is not
+    fused (its second input would go unread); a broadcast scale next to the source still fuses."""
+    def fn(x, y, s, w):
+        return (x * y) @ w, (x * s) @ w
+
+    args = (torch.randn(64, 32), torch.randn(64, 32), torch.randn(1, 32), torch.randn(32, 16))
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    lg = LoweredGraph(gm, "t", set(FUSION_PASSES))
+    gemms = [k for k in lg.kernels if k.op == "gemm"]
+    assert [k.prologue for k in gemms] == [(), ("fma",)]
+    assert [k.op for k in lg.kernels].count("vector") == 1
+    x = list(args)
+    assert compare(lg.run_tiled(x, [], {}), lg.run_eager(x, {}))["status"] == "passed"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch.fx as fx
 
 from npusim_frontends import aten_ops as A
-from npusim_frontends.groups import Group, OperandPrologue, is_contiguous_reshape, shape_of
+from npusim_frontends.groups import Group, OperandPrologue, is_contiguous_reshape, numel, shape_of, val
 
 TRANSPOSES = ("t", "transpose", "permute")
 
@@ -69,6 +69,15 @@ def _trace_operand(operand: fx.Node, owner: dict):
     return node, views, transposed
 
 
+def _full_inputs(p: Group) -> int:
+    """Tensors of the operand's full size the elementwise group reads from outside itself: the GEMM loads one
+    (the chain's source, specs.prologue_source) per tile, so a chain reading two (x * y) stays a kernel."""
+    members = set(p.nodes)
+    size = numel(p.cshape)
+    ins = {a for n in p.nodes for a in n.all_input_nodes if a not in members}
+    return sum(1 for a in ins if getattr(val(a), "shape", None) is not None and numel(shape_of(a)) == size)
+
+
 def _worth_it(h: Group, role: str, pro: OperandPrologue, judge) -> bool:
     """judge(fused kernels, unfused kernels) on this GEMM with and without the prologue."""
     if judge is None:
@@ -107,7 +116,7 @@ def fuse_gemm_prologues(groups: list[Group], owner: dict, judge=None) -> list[Gr
             t = next((v for v in views if _is_transpose(v)), None)
             if t is not None and shape_of(t.args[0])[-2:] != (cols, rows):
                 continue  # the transpose must swap exactly the operand's (rows, cols)
-            if any(owner.get(v) is None or owner[v].kind != "view" for v in views):
+            if any(owner.get(v) is None or owner[v].kind != "view" for v in views) or _full_inputs(p) > 1:
                 continue
             pro = OperandPrologue(p, views, transposed)
             if not _worth_it(h, role, pro, judge):
