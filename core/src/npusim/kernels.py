@@ -27,14 +27,15 @@ class KernelSpec:
     a reduction epilogue whose ops after the last reduce_* run once per kept row (lowering/gemm.py).
     `params` (all optional except conv's geometry):
       conv: stride, pad, dilation, groups.
-      gemm/bmm: prologue_a (how many prologue ops run on A tiles; the rest on B), a_bytes / b_bytes /
+      gemm/bmm: prologue_a (how many prologue ops run on A tiles; the rest on B), pro_a_row / pro_a_col /
+        pro_b_row / pro_b_col (the prologue's broadcast inputs by operand and axis), a_bytes / b_bytes /
         c_bytes (DRAM element width of an operand that differs from dtype).
       gemm/bmm/conv: side_full / side_row / side_col (how many epilogue side inputs of each kind: output-
         shaped, per row or pixel, per column or channel).
       gemm/bmm/vector with `reduce`: reduce_outputs (result tensors stored, e.g. 2 for var_mean).
     `operands` maps roles to global tensor names: A/B/C (gemm, bmm), X/W/Y (conv), X/Y (vector), E0.. (side
-    inputs, in side_full, side_row, side_col order), R0.. (a GEMM reduction epilogue's results), Y1.. (a
-    vector kernel's further results).
+    inputs, in side_full, side_row, side_col order), P0.. (prologue broadcast inputs), R0.. (a GEMM reduction
+    epilogue's results), Y1.. (a vector kernel's further results).
     """
 
     op: str

@@ -396,3 +396,20 @@ def test_prologue_reading_two_full_size_tensors_stays_a_kernel():
     assert [k.op for k in lg.kernels].count("vector") == 1
     x = list(args)
     assert compare(lg.run_tiled(x, [], {}), lg.run_eager(x, {}))["status"] == "passed"
+
+
+def test_prologue_broadcast_inputs_are_kernel_operands():
+    """Softmax's per-row divisor feeding P @ V and a per-K scale on a GEMM's A are prologue side inputs P0..
+    (params pro_a_row / pro_a_col), so the GEMM loads their slices with each A tile; numerics match eager."""
+    def fn(q, k, v, w, s):
+        return torch.softmax(q @ k.transpose(-1, -2), -1) @ v, (q[0] * s) @ w
+
+    args = (torch.randn(2, 64, 32), torch.randn(2, 64, 32), torch.randn(2, 64, 32), torch.randn(32, 16), torch.randn(32))
+    gm = make_fx(fn, decomposition_table=decompositions(), tracing_mode="fake")(*args)
+    lg = LoweredGraph(gm, "t", set(FUSION_PASSES))
+    fused = [(k.op, k.prologue, {p: v for p, v in k.params.items() if p.startswith("pro")},
+              {r: n for r, n in k.operands.items() if r.startswith("P")}) for k in lg.kernels if k.prologue]
+    assert fused == [("bmm", ("div",), {"prologue_a": 1, "pro_a_row": 1}, {"P0": "sum_1"}),
+                     ("gemm", ("fma",), {"prologue_a": 1, "pro_a_col": 1}, {"P0": "s_1"})]
+    x = list(args)
+    assert compare(lg.run_tiled(x, [], {}), lg.run_eager(x, {}))["status"] == "passed"

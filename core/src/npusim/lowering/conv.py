@@ -185,7 +185,8 @@ def lower_conv(kernel: KernelSpec, mapping: Mapping, machine):
         with b.loop(var[name], loop_end[name], step=t[name], kind=kind):
             return nest(dims[1:], inner)
 
-    sides = [(kind, b.tensor(f"E{i}", {"side_full": (N, OH, OW, O), "side_row": (N, OH, OW, 1), "side_col": (1, O)}[kind],
+    side_shape = {"side_full": (N, OH, OW, O), "side_row": (N, OH, OW, 1), "side_col": (1, O)}
+    sides = [(kind, b.tensor(f"E{i}", side_shape[kind],
                              operand_dtype(kernel, "c"), ops.get(f"E{i}", "")))
              for i, kind in enumerate(k for k in SIDE_KINDS for _ in range(int(kernel.params.get(k, 0))))]
     out_dims = [Dim(t["N"], OH * OW * O, "n", N), Dim(t["H"], OW * O, "oh", OH), Dim(t["W"], O, "ow", OW),

@@ -11,6 +11,11 @@ Epilogue side inputs (residual, SwiGLU's other half, bias): params side_full / s
 the tensors the epilogue reads besides the accumulators, operands E0.. in that order: an M x N tile, a
 TM x 1 per-row or a 1 x TN per-column slice of each is loaded for every output tile (before its K loop,
 so the DMA overlaps the matmul) and the first epilogue op waits for them.
+
+Prologue broadcast inputs (a per-row divisor, a per-channel dequant scale): params pro_a_row / pro_a_col /
+pro_b_row / pro_b_col count them by operand and by the operand axis they follow, operands P0.. in that
+order; every loaded operand tile also loads its slice of each (TM or TK values for A, TK or TN for B)
+and the first prologue op waits for it.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from npusim.tog import Dim, TogBuilder
 # kernel.dtype (int8 weights dequantized on load, _int_mm's int32 output) -> a dtype of that width.
 BYTES_DTYPE = {1: "int8", 2: "fp16", 4: "fp32", 8: "fp64"}
 SIDE_KINDS = ("side_full", "side_row", "side_col")  # KernelSpec.params counting epilogue side inputs (module doc)
+# KernelSpec.params counting a prologue's broadcast inputs by operand and axis (module doc); operands P0..
+PROLOGUE_SIDE_KINDS = ("pro_a_row", "pro_a_col", "pro_b_row", "pro_b_col")
 
 
 def operand_dtype(kernel: KernelSpec, role: str) -> str:
@@ -172,10 +179,25 @@ def lower_gemm(kernel: KernelSpec, mapping: Mapping, machine):
     b.meta["resident"] = resident
     b.meta["reduce"] = red
 
+    psides = {"A": [], "B": []}
+    for i, kind in enumerate(k for k in PROLOGUE_SIDE_KINDS for _ in range(int(kernel.params.get(k, 0)))):
+        role, axis = kind[4].upper(), kind[6:]
+        n_el = {("A", "row"): M, ("A", "col"): K, ("B", "row"): K, ("B", "col"): N}[role, axis]
+        shape = (nb * n_el, 1) if axis == "row" else (nb, n_el)  # a BMM's slices follow the batch
+        psides[role].append((axis, b.tensor(f"P{i}", shape, operand_dtype(kernel, role.lower()), ops.get(f"P{i}", ""))))
+
     def prologue(role, ld, dims):
-        """The operand's fused elementwise ops on a freshly loaded tile, in the scratchpad."""
+        """The operand's fused elementwise ops on a freshly loaded tile, in the scratchpad, after the tile's
+        slices of the prologue's broadcast inputs (module doc)."""
+        deps = [ld]
+        if pro[role]:
+            for axis, e in psides[role]:
+                d = dims[0] if axis == "row" else dims[1]
+                deps.append(b.load(e, [Dim(d.size, 1, d.var, d.bound)], {"b": d.bound or d.size} if bmm else {},
+                                   tag="ld"))
         for op in pro[role]:
-            ld = b.vector(op, dims, dt, deps=[ld], name=f"prologue_{op}")
+            ld = b.vector(op, dims, dt, deps=deps, name=f"prologue_{op}")
+            deps = [ld]
         return ld
 
     def panel_load():

@@ -132,16 +132,48 @@ def result_buffers(reductions, finishers=()) -> list[str]:
 
 def _operand_prologues(g: Group, operands: dict) -> tuple[tuple[str, ...], dict[str, int]]:
     """GEMM prologue ops: those of A's chain then B's; params["prologue_a"] = how many belong to A (they
-    run on every loaded A tile, the rest on every B tile). The GEMM reads each chain's input tensor."""
+    run on every loaded A tile, the rest on every B tile). The GEMM reads each chain's input tensor and
+    its small broadcast inputs (prologue_sides)."""
     ops: dict[str, list[str]] = {"A": [], "B": []}
+    sides: dict[str, list[str]] = {k: [] for k in PROLOGUE_SIDE_KINDS}
     for role, pro in g.operand_prologues.items():
         ops[role] = _chain_ops(pro.group.nodes)
         src = prologue_source(pro)
         if src is not None:
             operands[role] = buffer_name(src)
+        for kind, name in prologue_sides(pro, role, src):
+            sides[kind].append(name)
     if not g.operand_prologues:
         return (), {}
-    return (*ops["A"], *ops["B"]), {"prologue_a": len(ops["A"])}
+    names = [n for k in PROLOGUE_SIDE_KINDS for n in sides[k]]
+    operands.update({f"P{i}": n for i, n in enumerate(names)})
+    return (*ops["A"], *ops["B"]), {"prologue_a": len(ops["A"]), **{k: len(v) for k, v in sides.items() if v}}
+
+
+# KernelSpec.params counting a GEMM prologue's broadcast inputs, by operand and by the operand axis they
+# follow (lowering/gemm.py loads their slice with every loaded operand tile); operands P0.. in this order.
+PROLOGUE_SIDE_KINDS = ("pro_a_row", "pro_a_col", "pro_b_row", "pro_b_col")
+
+
+def prologue_sides(pro, role: str, src) -> list[tuple[str, str]]:
+    """(kind, tensor) of the smaller-than-operand inputs an operand prologue reads (a per-row divisor, a
+    per-channel dequant scale): one that has no extent along the producer's last dim follows its rows,
+    any other its columns; a transposed operand (K^T) swaps the two."""
+    members = set(pro.group.nodes)
+    out_shape = shape_of(pro.group.out)
+    out: list[tuple[str, str]] = []
+    seen = set()
+    for n in pro.group.nodes:
+        for x in n.all_input_nodes:
+            v = val(x)
+            if x in members or x is src or x in seen or not isinstance(v, torch.Tensor) or v.numel() <= 1:
+                continue
+            seen.add(x)
+            shp = shape_of(x)
+            follows_rows = (not shp or shp[-1] == 1) and bool(out_shape) and out_shape[-1] > 1
+            axis = "row" if follows_rows != pro.transposed else "col"
+            out.append((f"pro_{role.lower()}_{axis}", buffer_name(x)))
+    return out
 
 
 def prologue_source(pro):

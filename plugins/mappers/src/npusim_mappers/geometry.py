@@ -76,10 +76,14 @@ def buffers(kernel: KernelSpec, tiles: dict[str, int]) -> list[tuple[int, int]]:
     """(rows, cols) of every scratchpad buffer one iteration keeps live (= the TOG's DMA tiles)."""
     t = tiles
     if kernel.op in ("gemm", "bmm"):
-        # + a reduction epilogue's result tiles (TM x 1 or 1 x TN each, params reduce_outputs) and the
-        # epilogue's side-input tiles (params side_full / side_row / side_col, lowering/gemm.py)
+        # + a reduction epilogue's result tiles (TM x 1 or 1 x TN each, params reduce_outputs), the prologue's
+        # and the epilogue's side-input tiles (lowering/gemm.py)
         stats = {"N": (t["M"], 1), "M": (1, t["N"])}.get(kernel.reduce)
         extra = [stats] * int(kernel.params.get("reduce_outputs", 1)) if stats else []
+        if kernel.prologue:  # the prologue's broadcast-input slices (params pro_*_row / pro_*_col, lowering/gemm.py)
+            pro = {"pro_a_row": (t["M"], 1), "pro_a_col": (1, t["K"]), "pro_b_row": (t["K"], 1),
+                   "pro_b_col": (1, t["N"])}
+            extra += [shape for kind, shape in pro.items() for _ in range(int(kernel.params.get(kind, 0)))]
         return [(t["M"], t["K"]), (t["K"], t["N"]), (t["M"], t["N"]), *extra, *side_buffers(kernel, t["M"], t["N"])]
     if kernel.op == "conv":
         g = conv_geometry(kernel)
