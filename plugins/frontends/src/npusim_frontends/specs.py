@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.fx as fx
 from npusim.kernels import KernelSpec
+from npusim.lowering.gemm import PROLOGUE_SIDE_KINDS, SIDE_KINDS
 from npusim.tog.ops import DTYPE_BYTES
 
 from npusim_frontends import aten_ops as A
@@ -72,7 +73,7 @@ def epilogue_sides(g: Group, operands: dict, conv_bias=None) -> dict[str, int]:
     kind_of = _conv_side_kind if g.kind == "conv" else _gemm_side_kind
     anchor = [g.anchor.args[0]] if A.op_name(g.anchor.target) in ("addmm", "baddbmm") else []
     reads = [*anchor, *(a for n in g.chain if A.is_pointwise(n.target) for a in n.all_input_nodes if a not in members)]
-    kinds: dict[str, list[str]] = {"side_full": [], "side_row": [], "side_col": []}
+    kinds: dict[str, list[str]] = {k: [] for k in SIDE_KINDS}
     seen = set()
     for x in ([conv_bias] if conv_bias is not None else []) + reads:
         v = val(x)
@@ -84,7 +85,7 @@ def epilogue_sides(g: Group, operands: dict, conv_bias=None) -> dict[str, int]:
         else:
             kind = "side_full" if v.numel() >= total else kind_of(shape_of(x), g.cshape)
         kinds[kind].append(buffer_name(x))
-    names = [n for k in ("side_full", "side_row", "side_col") for n in kinds[k]]
+    names = [n for k in SIDE_KINDS for n in kinds[k]]
     operands.update({f"E{i}": n for i, n in enumerate(names)})
     return {k: len(v) for k, v in kinds.items() if v}
 
@@ -148,11 +149,6 @@ def _operand_prologues(g: Group, operands: dict) -> tuple[tuple[str, ...], dict[
     names = [n for k in PROLOGUE_SIDE_KINDS for n in sides[k]]
     operands.update({f"P{i}": n for i, n in enumerate(names)})
     return (*ops["A"], *ops["B"]), {"prologue_a": len(ops["A"]), **{k: len(v) for k, v in sides.items() if v}}
-
-
-# KernelSpec.params counting a GEMM prologue's broadcast inputs, by operand and by the operand axis they
-# follow (lowering/gemm.py loads their slice with every loaded operand tile); operands P0.. in this order.
-PROLOGUE_SIDE_KINDS = ("pro_a_row", "pro_a_col", "pro_b_row", "pro_b_col")
 
 
 def prologue_sides(pro, role: str, src) -> list[tuple[str, str]]:
