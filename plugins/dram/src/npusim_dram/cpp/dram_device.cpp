@@ -264,9 +264,11 @@ template <bool F>
 void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
   if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
-  if (refresh_<F>() != 2 && ch.nread + ch.nwrite == 0) {
+  if (refresh_<F>() != 2 && ch.nread + ch.nwrite == 0 && !spec_.log_commands) {
     // Idle fast-forward: with no requests and all banks closed, refreshes repeat identically; skip
-    // all but the last two intervals (simulated exactly below).
+    // all but the last two intervals (simulated exactly below). Their constraints (tRFC < 2 tREFI) have
+    // expired by then, so the state matches step-by-step simulation; with the command log on, every
+    // refresh is simulated, so the log is complete however the caller steps the device.
     const int64_t iv = refresh_<F>() == 1 ? spec_.nREFIpb : spec_.nREFI;
     for (auto& u : ch.units) {
       if (u.open_banks != 0 || u.ref_due + 3 * iv > until_cycle) continue;
@@ -286,6 +288,20 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
     ch.next_decision = std::min(ch.next_decision, ch.ref_min);
   }
   while (ch.next_decision <= until_cycle) ch.next_decision = decide<F>(c, ch.next_decision);
+}
+
+int64_t DramDevice::run_until_room(int c, int64_t addr, int32_t bytes, int32_t is_write) {
+  Chan& ch = ch_[c];
+  const int64_t nacc = ((addr + bytes - 1) >> rb_bits_) - (addr >> rb_bits_) + 1;
+  const int64_t& queued = is_write ? ch.nwrite : ch.nread;
+  const int64_t cap = is_write ? spec_.wq_size : spec_.rq_size;
+  // room appears only when a decision issues a column command of this queue (enqueue's admission rule)
+  while (queued > 0 && queued + nacc > cap) {
+    const int64_t T = ch.next_decision;
+    if (T >= kFar) throw std::runtime_error("DramDevice::run_until_room: channel idle with a full queue");
+    run_channel(c, T);
+  }
+  return ch.last_issue;
 }
 
 void DramDevice::run_until(Tick until) {

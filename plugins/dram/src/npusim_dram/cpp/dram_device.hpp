@@ -27,6 +27,12 @@ class DramDevice final : public MemoryDevice {
   // order advance() would append it (channel by channel, reads then writes, each in completion order).
   void run_until(Tick until);
   template <class Sink> void collect(Tick until, Sink&& sink);
+  // Lazy per-channel stepping for trace replay (channels are independent between arrivals): run channel c's
+  // decisions up to and including `cycle`; and, for a request of `bytes` at `addr` refused by channel c, run
+  // c decision by decision until its queue has room, returning the cycle of the decision that made it.
+  void run_channel_to(int c, int64_t cycle) { run_if_due(c, cycle); }
+  int64_t run_until_room(int c, int64_t addr, int32_t bytes, int32_t is_write);
+  int64_t tck_ps() const { return spec_.tck_ps; }
   Tick next_event() override;
   double min_latency_ps() override;
   double peak_bytes_per_ps() override;

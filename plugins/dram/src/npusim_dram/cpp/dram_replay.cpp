@@ -2,6 +2,7 @@
 #include "dram_replay.hpp"
 #include <chrono>
 #include <stdexcept>
+#include <type_traits>
 
 namespace npusim {
 
@@ -41,20 +42,32 @@ inline bool send_one(MemoryDevice& dev, int32_t ch, int64_t addr, int32_t bytes,
   return dev.try_send(q, now);
 }
 
+template <class OnDone>
+void lazy_offers(DramDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t n,
+                 int64_t req_bytes, ReplayResult& r, Tick& now, OnDone&& on_done);
+
 template <class Dev, class Drain>
 ReplayResult replay_loop(Dev& dev, Drain& drain, const int64_t* channel, const int64_t* local, const int8_t* is_write,
                          int64_t n, int64_t req_bytes, int64_t interval_ps, int64_t* done_out) {
   ReplayResult r;
   Tick now = 0;
   int64_t i = 0, completed = 0;
+  int64_t lat_ps = 0;  // integer sum: the same total whatever order completions are collected in
   auto on_done = [&](const MemRequest& q, Tick time) {
     ++completed;
     if (done_out) done_out[q.id] = time;
     r.bytes += q.bytes;
     if (q.is_write) r.writes++;
-    else { r.reads++; r.read_lat_ps += (double)(time - q.issue); }
+    else { r.reads++; lat_ps += time - q.issue; }
     if (time > r.end_ps) r.end_ps = time;
   };
+  if constexpr (std::is_same<Dev, DramDevice>::value) {
+    if (interval_ps == 0) {
+      lazy_offers(dev, channel, local, is_write, n, req_bytes, r, now, on_done);
+      i = n;
+      dev.run_until(now);  // every channel up to the last offer, then drain as below
+    }
+  }
   while (completed < n) {
     bool blocked = false;
     while (i < n) {
@@ -75,7 +88,33 @@ ReplayResult replay_loop(Dev& dev, Drain& drain, const int64_t* channel, const i
     drain(dev, now, on_done);
   }
   r.requests = n;
+  r.read_lat_ps = (double)lat_ps;
   return r;
+}
+
+// As replay_loop on a DramDevice with requests offered as fast as accepted, with the same results, stepping
+// channels lazily: replay_loop advances every channel to each event time `now` before offering at `now`;
+// channels interact only through the in-order frontend, so a channel is advanced to `now` only when a
+// request is offered to it, and a refused request's channel alone runs until it has room (replay_loop
+// retries at every event time, and room appears only at a decision of that channel that issues to it).
+template <class OnDone>
+void lazy_offers(DramDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t n,
+                 int64_t req_bytes, ReplayResult& r, Tick& now, OnDone&& on_done) {
+  const int64_t tck = dev.tck_ps();
+  std::vector<int64_t> ran_to((size_t)dev.num_channels(), 0);  // replay_loop offers at time 0 before any advance
+  int64_t U = 0;  // now / tck: every event time is a DRAM clock edge
+  for (int64_t i = 0; i < n; ++i) {
+    const int c = (int)channel[i];
+    const int32_t wr = is_write[i] ? 1 : 0;
+    if (ran_to[c] < U) { dev.run_channel_to(c, U); ran_to[c] = U; }
+    while (!dev.offer(c, local[i], (int32_t)req_bytes, wr, i, now)) {
+      r.refused++;
+      U = dev.run_until_room(c, local[i], (int32_t)req_bytes, wr);
+      ran_to[c] = U;
+      now = U * tck;
+    }
+    if ((i & 4095) == 4095) dev.collect(now, on_done);  // keeps the completion FIFOs short
+  }
 }
 
 }  // namespace
