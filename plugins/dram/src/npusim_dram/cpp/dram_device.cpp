@@ -42,7 +42,10 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   burst_ = std::max(s.nCCDS, s.nBL);
   unit_bits_ = bg_bits_ + bank_bits_;
   incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
-  fast_ = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.split_cmd_bus != 0 && s.ranks == 1;
+  fast_ = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.split_cmd_bus != 0 && s.ranks == 1 &&
+          s.fast_path != 0 && s.pcs * bpu_ <= 64;  // bank sets are 64-bit masks
+  group_bits_ = (uint64_t(1) << s.banks) - 1;
+  unit_mask_ = bpu_ >= 64 ? ~uint64_t(0) : (uint64_t(1) << bpu_) - 1;
   bank_shift_ = bank_bits_;
   pc_shift_ = rank_bits_ + unit_bits_;
   {  // field positions in (address >> rb_bits_) per mapping, LSB first (see decode_inline)
@@ -90,6 +93,11 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
       ch.units[u].first = (int32_t)(u / s.ranks * s.ranks);
     }
     ch.ref_min = ch.units[0].ref_due;
+    ch.bt.assign(units * bpu_, kFar);
+    ch.ckey.assign(units * bpu_, INT64_MAX);
+    ch.ga.assign(units * s.bankgroups, 0);
+    ch.gr.assign(units * s.bankgroups, 0);
+    ch.gw.assign(units * s.bankgroups, 0);
     ch.next_decision = s.refresh == 2 ? kFar : ch.units[0].ref_due;
   }
   parents_.reserve(s.channels * (s.rq_size + s.wq_size) * 2);
@@ -97,7 +105,10 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   run_at_.assign(s.channels, kFar);
   dec_at_.assign(s.channels, kNever);
   fin_at_.assign(s.channels, kNever);
-  for (int c = 0; c < (int)s.channels; ++c) sync(c);
+  for (int c = 0; c < (int)s.channels; ++c) {
+    sync(c);
+    for (int64_t u = 0; u < units; ++u) group_bounds(ch_[c], (int)u);
+  }
 }
 
 std::vector<int64_t> DramDevice::decode(int64_t local) const {
@@ -236,10 +247,15 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     (x.is_write ? bk.wq : bk.rq).push_back(id);
     // The bank is re-examined (touched) only if its candidate may have changed: an unchanged candidate keeps
     // its place in the ready or pending list.
-    if (!incremental_cand_ || !bk.cand_valid) { bk.cand_valid = 0; touch(ch, bank); }
+    if (fast_) {  // bank-set scheduler: re-examined at the next decision
+      if (!bk.cand_valid || (bk.cand_mode == x.is_write && append_cand(ch, bk, id))) ch.m_dirty |= uint64_t(1) << bank;
+    } else if (!incremental_cand_ || !bk.cand_valid) { bk.cand_valid = 0; touch(ch, bank); }
     else if (bk.cand_mode == x.is_write && append_cand(ch, bk, id)) touch(ch, bank);
     // else: the other queue's candidate stands
-    if (!bk.active) { bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank); }
+    if (!bk.active) {
+      bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank);
+      ch.m_active |= uint64_t(1) << bank;
+    }
   }
   queued += nacc;
   ch.next_decision = std::min(ch.next_decision, A);
@@ -285,6 +301,7 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
       }
     }
     update_ref_min(ch);
+    if (F) for (int u = 0; u < (int)ch.units.size(); ++u) group_bounds(ch, u);
     ch.next_decision = std::min(ch.next_decision, ch.ref_min);
   }
   while (ch.next_decision <= until_cycle) ch.next_decision = decide<F>(c, ch.next_decision);
@@ -516,7 +533,8 @@ int64_t DramDevice::decide(int c, int64_t T) {
     else refresh_pick(ch, T, next, pick);
   }
   if (scheduler_<F>() == 1) fcfs_pick(ch, T, wm, next, pick);
-  if (scheduler_<F>() == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
+  if (F) mask_pick(ch, T, wm, next, pick);
+  if (!F && scheduler_<F>() == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
     if (wm != ch.heap_mode) {
       ch.heap_mode = wm;
       for (int32_t b : ch.active) touch(ch, b);
@@ -630,7 +648,8 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   Group& g = ch.groups[bk.group];
   Unit& un = ch.units[u];
   bk.cand_valid = 0;
-  touch(ch, b);
+  if (F) ch.m_dirty |= uint64_t(1) << b;
+  else touch(ch, b);
   if (s.log_commands) {
     const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
     int64_t row = cmd == kACT ? ch.acc[acc].row : bk.open_row;
@@ -648,6 +667,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       upd(g.next_act, T + s.nRRDL);
       upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC); upd(un.next_refpb, T + s.nRRDS);
       un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
+      if (F) act_bounds(ch, u);
       if (ch.acc[acc].kind == 0) ch.acc[acc].kind = 1;
       ch.st.acts++;
       return;
@@ -662,6 +682,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     }
     case kREFab: {
       upd(un.next_act, T + s.nRFC); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
+      if (F) act_bounds(ch, u);
       un.ref_due += s.nREFI;
       update_ref_min(ch);
       ch.st.refs++;
@@ -704,6 +725,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     }
     ch.st.wr_cmds++;
   }
+  if (F) col_bounds(ch, u);
   if (cmd == kRDA || cmd == kWRA) {
     const int64_t close = wr ? T + s.nCWL + s.nBL + s.nWR : T + s.nRTP;
     bk.open_row = -1;
@@ -715,6 +737,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   (wr ? bk.wq : bk.rq).erase(acc);
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
+    ch.m_active &= ~(uint64_t(1) << b);
     const int32_t moved = ch.active.back();  // swap-remove
     ch.active[bk.active_pos] = moved;
     ch.banks[moved].active_pos = bk.active_pos;
@@ -749,6 +772,167 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     if (p.done > last_done_) last_done_ = p.done;
   }
   ch.free_acc.push_back(acc);
+}
+
+void DramDevice::group_bounds(Chan& ch, int u) {
+  act_bounds(ch, u);
+  col_bounds(ch, u);
+}
+
+inline void DramDevice::act_bounds(Chan& ch, int u) {
+  const Unit& un = ch.units[u];
+  const int64_t un_act = std::max(un.next_act, un.faw[un.faw_pos] + spec_.nFAW);
+  const int n = (int)spec_.bankgroups;
+  const Group* __restrict gp = ch.groups.data() + u * n;
+  int64_t* __restrict ga = ch.ga.data() + u * n;
+  for (int g = 0; g < n; ++g) ga[g] = std::max(gp[g].next_act, un_act);
+}
+
+inline void DramDevice::col_bounds(Chan& ch, int u) {
+  const Unit& un = ch.units[u];
+  const int64_t rd = un.next_rd, wr = un.next_wr;
+  const int n = (int)spec_.bankgroups;
+  const Group* __restrict gp = ch.groups.data() + u * n;
+  int64_t* __restrict gr = ch.gr.data() + u * n;
+  int64_t* __restrict gw = ch.gw.data() + u * n;
+  for (int g = 0; g < n; ++g) { gr[g] = std::max(gp[g].next_rd, rd); gw[g] = std::max(gp[g].next_wr, wr); }
+}
+
+void DramDevice::mask_sync(Chan& ch, int32_t b, int wm) {
+  const uint64_t bit = uint64_t(1) << b;
+  constexpr int W = Chan::kWheel;
+  ch.m_act &= ~bit; ch.m_pre &= ~bit; ch.m_hit &= ~bit;
+  ch.m_ready &= ~bit; ch.m_far &= ~bit;
+  {  // off its wheel slot (a no-op if it was not there)
+    uint64_t& slot = ch.wheel[ch.bt[b] & (W - 1)];
+    slot &= ~bit;
+    if (!slot) ch.wheel_occ &= ~(uint64_t(1) << (ch.bt[b] & (W - 1)));
+  }
+  Bank& bk = ch.banks[b];
+  if (!bk.active || !bank_cand<true>(ch, b, wm)) { ch.bt[b] = kFar; return; }
+  int64_t t;
+  switch (bk.cand_cmd) {  // the common policy's candidates: open row, so no auto-precharge
+    case kACT: ch.m_act |= bit; t = bk.next_act; break;
+    case kPRE: ch.m_pre |= bit; t = bk.next_pre; break;
+    case kRD: ch.m_hit |= bit; t = bk.next_rd; break;
+    default: ch.m_hit |= bit; t = bk.next_wr; break;
+  }
+  ch.bt[b] = t;
+  ch.ckey[b] = bk.cand_key;
+  if (t <= ch.wheel_t) ch.m_ready |= bit;
+  else if (t - ch.wheel_t < W) { ch.wheel[t & (W - 1)] |= bit; ch.wheel_occ |= uint64_t(1) << (t & (W - 1)); }
+  else ch.m_far |= bit;
+}
+
+void DramDevice::wheel_advance(Chan& ch, int64_t T) {
+  constexpr int W = Chan::kWheel;
+  const int64_t span = T - ch.wheel_t;  // cycles wheel_t+1 .. T come due
+  if (span <= 0) return;
+  if (span >= W) {
+    for (uint64_t o = ch.wheel_occ; o; o &= o - 1) { const int s = __builtin_ctzll(o); ch.m_ready |= ch.wheel[s]; ch.wheel[s] = 0; }
+    ch.wheel_occ = 0;
+  } else {
+    const int first = (int)((ch.wheel_t + 1) & (W - 1));
+    uint64_t due = (first ? (ch.wheel_occ >> first) | (ch.wheel_occ << (W - first)) : ch.wheel_occ) &
+                   ((uint64_t(1) << span) - 1);  // slots of cycles wheel_t+1 .. T, rotated to bit 0
+    for (; due; due &= due - 1) {
+      const int s = (first + __builtin_ctzll(due)) & (W - 1);
+      ch.m_ready |= ch.wheel[s];
+      ch.wheel[s] = 0;
+      ch.wheel_occ &= ~(uint64_t(1) << s);
+    }
+  }
+  ch.wheel_t = T;
+  for (uint64_t f = ch.m_far; f; f &= f - 1) {  // rare: constraints longer than the wheel
+    const int b = __builtin_ctzll(f);
+    const int64_t t = ch.bt[b];
+    if (t - T >= W) continue;
+    ch.m_far &= ~(uint64_t(1) << b);
+    if (t <= T) ch.m_ready |= uint64_t(1) << b;
+    else { ch.wheel[t & (W - 1)] |= uint64_t(1) << b; ch.wheel_occ |= uint64_t(1) << (t & (W - 1)); }
+  }
+}
+
+inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick) {
+  if (wm != ch.heap_mode) { ch.heap_mode = wm; ch.m_dirty |= ch.m_active; }
+  wheel_advance(ch, T);
+  for (uint64_t d = ch.m_dirty; d; d &= d - 1) mask_sync(ch, __builtin_ctzll(d), wm);
+  ch.m_dirty = 0;
+  const uint64_t cand = ch.m_act | ch.m_pre | ch.m_hit;
+  if (!cand) return false;
+  // banks of a unit with a refresh due take no commands but the refresh's (unit_blocked)
+  uint64_t blocked = 0;
+  if (T >= ch.ref_min)
+    for (int u = 0; u < (int)ch.units.size(); ++u)
+      if (T >= ch.units[u].ref_due) blocked |= unit_mask_ << (u * bpu_);
+  const int64_t* const bt = ch.bt.data();
+  const int64_t* const key = ch.ckey.data();
+  const int gsh = bank_bits_;  // bank -> bank group index within the channel
+  const uint64_t ok = ch.m_ready & ~blocked;  // candidates whose bank allows them now
+  // drop candidates of bank groups whose (or whose unit's) constraint has not passed
+  auto group_ok = [&](uint64_t m, const int64_t* bound) {
+    for (uint64_t left = m; left;) {
+      const int g = __builtin_ctzll(left) >> gsh;
+      const uint64_t gm = group_bits_ << (g << gsh);
+      if (bound[g] > T) m &= ~gm;
+      left &= ~gm;
+    }
+    return m;
+  };
+  // lowest key of a bank set (keys are unique: arrival order)
+  auto best = [&](uint64_t m) {
+    int b = __builtin_ctzll(m);
+    for (m &= m - 1; m; m &= m - 1) {
+      const int o = __builtin_ctzll(m);
+      if (key[o] < key[b]) b = o;
+    }
+    return b;
+  };
+  bool any = false;
+  if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the row bus
+    uint64_t acts = ch.m_act & ok;
+    if (acts) acts = group_ok(acts, ch.ga.data());
+    const uint64_t row = (ch.m_pre & ok) | acts;
+    if (row) {
+      const int b = best(row);
+      const Bank& bk = ch.banks[b];
+      pick.key[0] = key[b]; pick.cmd[0] = bk.cand_cmd; pick.bank[0] = b; pick.acc[0] = bk.cand_acc;
+      any = true;
+    }
+  }
+  if (ch.next_col <= T) {
+    uint64_t col = ch.m_hit & ok;
+    if (col) col = group_ok(col, wm ? ch.gw.data() : ch.gr.data());
+    if (col) {
+      const int b = best(col);
+      const Bank& bk = ch.banks[b];
+      pick.key[1] = key[b]; pick.cmd[1] = bk.cand_cmd; pick.bank[1] = b; pick.acc[1] = bk.cand_acc;
+      any = true;
+    }
+  }
+  if (any || pick.key[0] != INT64_MAX) return true;
+  // nothing legal: the earliest cycle a candidate becomes legal (blocked ones: retry next cycle)
+  // Nothing legal: a lower bound of the cycle a candidate becomes legal (an earlier decision only finds
+  // nothing again). Blocked ones retry next cycle; waiting banks come due on the wheel; for banks already
+  // allowed, their group's (or unit's) bound.
+  if (cand & blocked) next = std::min(next, T + 1);
+  if (ch.wheel_occ) {
+    const int first = (int)((T + 1) & (Chan::kWheel - 1));
+    const uint64_t occ = first ? (ch.wheel_occ >> first) | (ch.wheel_occ << (Chan::kWheel - first)) : ch.wheel_occ;
+    next = std::min(next, T + 1 + __builtin_ctzll(occ));
+  }
+  for (uint64_t f = ch.m_far; f; f &= f - 1) next = std::min(next, bt[__builtin_ctzll(f)]);
+  auto group_next = [&](uint64_t m, const int64_t* bound, int64_t bus) {
+    for (; m;) {
+      const int g = __builtin_ctzll(m) >> gsh;
+      next = std::min(next, std::max(bound[g], bus));
+      m &= ~(group_bits_ << (g << gsh));
+    }
+  };
+  group_next(ok & ch.m_act, ch.ga.data(), ch.next_row);
+  group_next(ok & ch.m_hit, wm ? ch.gw.data() : ch.gr.data(), ch.next_col);
+  if (ok & ch.m_pre) next = std::min(next, ch.next_row);
+  return false;
 }
 
 std::string DramDevice::stats_json() {

@@ -33,6 +33,9 @@ class DramDevice final : public MemoryDevice {
   void run_channel_to(int c, int64_t cycle) { run_if_due(c, cycle); }
   int64_t run_until_room(int c, int64_t addr, int32_t bytes, int32_t is_write);
   int64_t tck_ps() const { return spec_.tck_ps; }
+  // True when the common policy's bank-set scheduler runs (FR-FCFS, open row, all-bank refresh, split
+  // command buses, one rank, at most 64 banks per channel, spec.fast_path).
+  bool uses_fast_path() const { return fast_; }
   Tick next_event() override;
   double min_latency_ps() override;
   double peak_bytes_per_ps() override;
@@ -126,6 +129,20 @@ class DramDevice final : public MemoryDevice {
     std::vector<Done> fin[2];
     size_t fin_head[2] = {0, 0};
     ChanStats st;
+    // Bank-set scheduler of the common policy (fast_): one bit per bank of the channel (at most 64).
+    uint64_t m_act = 0, m_pre = 0, m_hit = 0;  // banks whose candidate is an ACT / a PRE / a row hit (RD or WR)
+    uint64_t m_dirty = 0;                      // banks whose candidate must be recomputed before deciding
+    uint64_t m_active = 0;                     // banks with queued accesses (Bank::active)
+    // Timing wheel of the candidates' bank-level constraints: a bank whose bt is at most wheel_t is in m_ready,
+    // one due within kWheel cycles is in wheel[bt % kWheel] (slot s nonempty: bit s of wheel_occ), a later one
+    // in m_far.
+    static constexpr int kWheel = 64;
+    uint64_t wheel[kWheel] = {};
+    uint64_t wheel_occ = 0, m_ready = 0, m_far = 0;
+    int64_t wheel_t = -1;
+    std::vector<int64_t> bt;    // per bank: the bank's own constraint on its candidate (next_act/pre/rd/wr)
+    std::vector<int64_t> ckey;  // per bank: its candidate's prio() key
+    std::vector<int64_t> ga, gr, gw;  // per bank group: its and its unit's bound on ACT (tRRD_L/S, tFAW), RD, WR
   };
   struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int hit; int64_t seq; };
   // Best legal command per command bus chosen by one decision (key INT64_MAX: none).
@@ -171,6 +188,15 @@ class DramDevice final : public MemoryDevice {
   void sync(int c);  // refresh run_at_ / dec_at_ of channel c after its state changed
   void update_mode(Chan& ch);
   template <bool F> NPUSIM_DRAM_LOCAL bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
+  // Bank-set FR-FCFS decision of the common policy: the lowest-key legal candidate per command bus into
+  // pick (row bus only if no refresh candidate holds it); false if none, with next = the earliest cycle one
+  // becomes legal. Same choices as the generic ready-list scheduler.
+  NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
+  void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidate into the bank-set state
+  void group_bounds(Chan& ch, int u);           // ga / gr / gw of unit u's bank groups from the timing state
+  NPUSIM_DRAM_LOCAL inline void act_bounds(Chan& ch, int u);  // ga of unit u's groups (after an ACT or REF)
+  NPUSIM_DRAM_LOCAL inline void col_bounds(Chan& ch, int u);  // gr / gw of unit u's groups (after a RD or WR)
+  NPUSIM_DRAM_LOCAL void wheel_advance(Chan& ch, int64_t T);  // move candidates whose bt <= T into m_ready
   void touch(Chan& ch, int32_t b);
 
   // Controller policy as seen by the hot paths, instantiated twice: F = true is the common policy (FR-FCFS,
@@ -203,6 +229,7 @@ class DramDevice final : public MemoryDevice {
   int64_t memo_cycle_ = 0;
   int64_t rtw_ = 0, burst_ = 0;         // read-to-write turnaround, column-to-column spacing (tCK)
   int unit_bits_ = 0, bank_shift_ = 0, pc_shift_ = 0;
+  uint64_t group_bits_ = 0, unit_mask_ = 0;  // bank bits of bank group 0 and of unit 0 (bank-set scheduler)
   struct FieldPos { int64_t sh, mk; };  // a field is (address >> rb_bits_ >> sh) & mk
   FieldPos fp_[6] = {};                 // pc, rank, bankgroup, bank, row, column (MOP4CLXOR: low column bits)
   int64_t col_hi_sh_ = 0, col_hi_mk_ = 0, col_lo_bits_ = 0, xor_sh_[4] = {};  // MOP4CLXOR column split, XOR shifts

@@ -25,6 +25,7 @@ struct DramSpec {
   int64_t wr_high_pct = 80, wr_low_pct = 20;  // write-drain watermarks, percent of wq_size
   int64_t split_cmd_bus = 1;  // 1: separate row and column command buses (HBM), 0: one shared bus
   int64_t log_commands = 0;   // 1: keep a command log (for the independent timing checker)
+  int64_t fast_path = 1;      // 0: run the common policy through the generic scheduler too (equivalence tests)
 };
 
 // Command codes used in the command log.
