@@ -46,6 +46,10 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
           s.fast_path != 0 && s.pcs * bpu_ <= 64;  // bank sets are 64-bit masks
   group_bits_ = (uint64_t(1) << s.banks) - 1;
   unit_mask_ = bpu_ >= 64 ? ~uint64_t(0) : (uint64_t(1) << bpu_) - 1;
+  if (fast_) {
+    for (int64_t g = 0; g < s.pcs * s.bankgroups; ++g) gmask_[g] = group_bits_ << (g * s.banks);
+    for (int64_t u = 0; u < s.pcs; ++u) umask_[u] = unit_mask_ << (u * bpu_);
+  }
   bank_shift_ = bank_bits_;
   pc_shift_ = rank_bits_ + unit_bits_;
   {  // field positions in (address >> rb_bits_) per mapping, LSB first (see decode_inline)
@@ -93,11 +97,8 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
       ch.units[u].first = (int32_t)(u / s.ranks * s.ranks);
     }
     ch.ref_min = ch.units[0].ref_due;
-    ch.bt.assign(units * bpu_, kFar);
-    ch.ckey.assign(units * bpu_, INT64_MAX);
-    ch.ga.assign(units * s.bankgroups, 0);
-    ch.gr.assign(units * s.bankgroups, 0);
-    ch.gw.assign(units * s.bankgroups, 0);
+    std::fill(ch.bt, ch.bt + 64, kFar);
+    std::fill(ch.ckey, ch.ckey + 64, INT64_MAX);
     ch.next_decision = s.refresh == 2 ? kFar : ch.units[0].ref_due;
   }
   parents_.reserve(s.channels * (s.rq_size + s.wq_size) * 2);
@@ -647,9 +648,11 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   const int u = bk.unit;
   Group& g = ch.groups[bk.group];
   Unit& un = ch.units[u];
+  // the bank's candidate changes: recomputed at the next decision (the bank-set scheduler sets the one
+  // that follows an ACT or a PRE of the oldest access right here, below)
   bk.cand_valid = 0;
-  if (F) ch.m_dirty |= uint64_t(1) << b;
-  else touch(ch, b);
+  if (!F) touch(ch, b);
+  else if (acc < 0 || (cmd != kACT && cmd != kPRE)) ch.m_dirty |= uint64_t(1) << b;
   if (s.log_commands) {
     const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
     int64_t row = cmd == kACT ? ch.acc[acc].row : bk.open_row;
@@ -667,9 +670,19 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       upd(g.next_act, T + s.nRRDL);
       upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC); upd(un.next_refpb, T + s.nRRDS);
       un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
-      if (F) act_bounds(ch, u);
       if (ch.acc[acc].kind == 0) ch.acc[acc].kind = 1;
       ch.st.acts++;
+      if (F) {  // the opened row's access (the oldest: see compute_cand) is now a hit
+        ch.gb[0][bk.group] = g.next_act;
+        act_bound(ch, u);
+        const Access& x = ch.acc[acc];
+        bk.cand_valid = 1;
+        bk.cand_cmd = x.is_write ? kWR : kRD;
+        bk.cand_hit = 1;
+        bk.cand_key = prio(1, bk.cand_seq);
+        bk.cand_slot = 1;
+        mask_place(ch, b, bk.cand_cmd, x.is_write ? bk.next_wr : bk.next_rd);
+      }
       return;
     }
     case kPRE: {
@@ -678,11 +691,16 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       upd(bk.next_act, T + s.nRP); upd(bk.next_refpb, T + s.nRP); upd(un.next_refab, T + s.nRP);
       if (acc >= 0) ch.acc[acc].kind = 2;
       ch.st.pres++;
+      if (F && acc >= 0) {  // its access (the oldest, no hit queued) now needs an ACT: same key
+        bk.cand_valid = 1;
+        bk.cand_cmd = kACT;
+        mask_place(ch, b, kACT, bk.next_act);
+      }
       return;
     }
     case kREFab: {
       upd(un.next_act, T + s.nRFC); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
-      if (F) act_bounds(ch, u);
+      if (F) act_bound(ch, u);
       un.ref_due += s.nREFI;
       update_ref_min(ch);
       ch.st.refs++;
@@ -725,7 +743,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     }
     ch.st.wr_cmds++;
   }
-  if (F) col_bounds(ch, u);
+  if (F) col_bounds(ch, u, bk.group);
   if (cmd == kRDA || cmd == kWRA) {
     const int64_t close = wr ? T + s.nCWL + s.nBL + s.nWR : T + s.nRTP;
     bk.open_row = -1;
@@ -775,60 +793,55 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
 }
 
 void DramDevice::group_bounds(Chan& ch, int u) {
-  act_bounds(ch, u);
-  col_bounds(ch, u);
+  act_bound(ch, u);
+  for (int64_t g = u * spec_.bankgroups, e = g + spec_.bankgroups; g < e; ++g) {
+    ch.gb[0][g] = ch.groups[g].next_act;
+    col_bounds(ch, u, (int)g);
+  }
 }
 
-inline void DramDevice::act_bounds(Chan& ch, int u) {
-  const Unit& un = ch.units[u];
-  const int64_t un_act = std::max(un.next_act, un.faw[un.faw_pos] + spec_.nFAW);
-  const int n = (int)spec_.bankgroups;
-  const Group* __restrict gp = ch.groups.data() + u * n;
-  int64_t* __restrict ga = ch.ga.data() + u * n;
-  for (int g = 0; g < n; ++g) ga[g] = std::max(gp[g].next_act, un_act);
-}
-
-inline void DramDevice::col_bounds(Chan& ch, int u) {
-  const Unit& un = ch.units[u];
-  const int64_t rd = un.next_rd, wr = un.next_wr;
-  const int n = (int)spec_.bankgroups;
-  const Group* __restrict gp = ch.groups.data() + u * n;
-  int64_t* __restrict gr = ch.gr.data() + u * n;
-  int64_t* __restrict gw = ch.gw.data() + u * n;
-  for (int g = 0; g < n; ++g) { gr[g] = std::max(gp[g].next_rd, rd); gw[g] = std::max(gp[g].next_wr, wr); }
-}
-
-void DramDevice::mask_sync(Chan& ch, int32_t b, int wm) {
+inline void DramDevice::mask_unplace(Chan& ch, int32_t b) {
   const uint64_t bit = uint64_t(1) << b;
-  constexpr int W = Chan::kWheel;
+  const int s = (int)(ch.bt[b] & (Chan::kWheel - 1));
   ch.m_act &= ~bit; ch.m_pre &= ~bit; ch.m_hit &= ~bit;
   ch.m_ready &= ~bit; ch.m_far &= ~bit;
-  {  // off its wheel slot (a no-op if it was not there)
-    uint64_t& slot = ch.wheel[ch.bt[b] & (W - 1)];
-    slot &= ~bit;
-    if (!slot) ch.wheel_occ &= ~(uint64_t(1) << (ch.bt[b] & (W - 1)));
-  }
-  Bank& bk = ch.banks[b];
-  if (!bk.active || !bank_cand<true>(ch, b, wm)) { ch.bt[b] = kFar; return; }
-  int64_t t;
-  switch (bk.cand_cmd) {  // the common policy's candidates: open row, so no auto-precharge
-    case kACT: ch.m_act |= bit; t = bk.next_act; break;
-    case kPRE: ch.m_pre |= bit; t = bk.next_pre; break;
-    case kRD: ch.m_hit |= bit; t = bk.next_rd; break;
-    default: ch.m_hit |= bit; t = bk.next_wr; break;
-  }
+  ch.wheel[s] &= ~bit;  // off its wheel slot (a no-op if it was not there)
+  if (!ch.wheel[s]) ch.wheel_occ &= ~(uint64_t(1) << s);
+  ch.bt[b] = kFar;
+}
+
+inline void DramDevice::mask_place(Chan& ch, int32_t b, int cmd, int64_t t) {
+  mask_unplace(ch, b);
+  const uint64_t bit = uint64_t(1) << b;
+  constexpr int W = Chan::kWheel;
+  (cmd == kACT ? ch.m_act : cmd == kPRE ? ch.m_pre : ch.m_hit) |= bit;
   ch.bt[b] = t;
-  ch.ckey[b] = bk.cand_key;
+  ch.ckey[b] = ch.banks[b].cand_key;
+  // the wheel is at this decision's cycle (mask_pick advanced it before any issue)
   if (t <= ch.wheel_t) ch.m_ready |= bit;
   else if (t - ch.wheel_t < W) { ch.wheel[t & (W - 1)] |= bit; ch.wheel_occ |= uint64_t(1) << (t & (W - 1)); }
   else ch.m_far |= bit;
 }
 
-void DramDevice::wheel_advance(Chan& ch, int64_t T) {
+void DramDevice::mask_sync(Chan& ch, int32_t b, int wm) {
+  Bank& bk = ch.banks[b];
+  if (!bk.active || !bank_cand<true>(ch, b, wm)) { mask_unplace(ch, b); return; }
+  const int cmd = bk.cand_cmd;  // the common policy's candidates: open row, so no auto-precharge
+  mask_place(ch, b, cmd, cmd == kACT ? bk.next_act : cmd == kPRE ? bk.next_pre : cmd == kRD ? bk.next_rd : bk.next_wr);
+}
+
+inline void DramDevice::wheel_advance(Chan& ch, int64_t T) {
   constexpr int W = Chan::kWheel;
   const int64_t span = T - ch.wheel_t;  // cycles wheel_t+1 .. T come due
   if (span <= 0) return;
-  if (span >= W) {
+  if (span == 1) {  // the common step: one slot
+    const int s = (int)(T & (W - 1));
+    if (ch.wheel_occ >> s & 1) {
+      ch.m_ready |= ch.wheel[s];
+      ch.wheel[s] = 0;
+      ch.wheel_occ &= ~(uint64_t(1) << s);
+    }
+  } else if (span >= W) {
     for (uint64_t o = ch.wheel_occ; o; o &= o - 1) { const int s = __builtin_ctzll(o); ch.m_ready |= ch.wheel[s]; ch.wheel[s] = 0; }
     ch.wheel_occ = 0;
   } else {
@@ -843,6 +856,11 @@ void DramDevice::wheel_advance(Chan& ch, int64_t T) {
     }
   }
   ch.wheel_t = T;
+  if (__builtin_expect(ch.m_far != 0, 0)) far_advance(ch, T);
+}
+
+void DramDevice::far_advance(Chan& ch, int64_t T) {
+  constexpr int W = Chan::kWheel;
   for (uint64_t f = ch.m_far; f; f &= f - 1) {  // rare: constraints longer than the wheel
     const int b = __builtin_ctzll(f);
     const int64_t t = ch.bt[b];
@@ -865,16 +883,25 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   if (T >= ch.ref_min)
     for (int u = 0; u < (int)ch.units.size(); ++u)
       if (T >= ch.units[u].ref_due) blocked |= unit_mask_ << (u * bpu_);
-  const int64_t* const bt = ch.bt.data();
-  const int64_t* const key = ch.ckey.data();
+  const int64_t* const bt = ch.bt;
+  const int64_t* const key = ch.ckey;
   const int gsh = bank_bits_;  // bank -> bank group index within the channel
   const uint64_t ok = ch.m_ready & ~blocked;  // candidates whose bank allows them now
-  // drop candidates of bank groups whose (or whose unit's) constraint has not passed
-  auto group_ok = [&](uint64_t m, const int64_t* bound) {
+  // drop candidates of units, then of bank groups, whose constraint on command kind k has not passed
+  const int ush = unit_bits_;
+  auto group_ok = [&](uint64_t m, int k) {
+    const int64_t* const ubk = ch.ub[k];
+    for (uint64_t left = m; left;) {
+      const int u = __builtin_ctzll(left) >> ush;
+      const uint64_t um = umask_[u];
+      if (ubk[u] > T) m &= ~um;
+      left &= ~um;
+    }
+    const int64_t* const gbk = ch.gb[k];
     for (uint64_t left = m; left;) {
       const int g = __builtin_ctzll(left) >> gsh;
-      const uint64_t gm = group_bits_ << (g << gsh);
-      if (bound[g] > T) m &= ~gm;
+      const uint64_t gm = gmask_[g];
+      if (gbk[g] > T) m &= ~gm;
       left &= ~gm;
     }
     return m;
@@ -891,7 +918,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   bool any = false;
   if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the row bus
     uint64_t acts = ch.m_act & ok;
-    if (acts) acts = group_ok(acts, ch.ga.data());
+    if (acts) acts = group_ok(acts, 0);
     const uint64_t row = (ch.m_pre & ok) | acts;
     if (row) {
       const int b = best(row);
@@ -902,7 +929,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   }
   if (ch.next_col <= T) {
     uint64_t col = ch.m_hit & ok;
-    if (col) col = group_ok(col, wm ? ch.gw.data() : ch.gr.data());
+    if (col) col = group_ok(col, wm ? 2 : 1);
     if (col) {
       const int b = best(col);
       const Bank& bk = ch.banks[b];
@@ -922,15 +949,15 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     next = std::min(next, T + 1 + __builtin_ctzll(occ));
   }
   for (uint64_t f = ch.m_far; f; f &= f - 1) next = std::min(next, bt[__builtin_ctzll(f)]);
-  auto group_next = [&](uint64_t m, const int64_t* bound, int64_t bus) {
+  auto group_next = [&](uint64_t m, int k, int64_t bus) {
     for (; m;) {
       const int g = __builtin_ctzll(m) >> gsh;
-      next = std::min(next, std::max(bound[g], bus));
-      m &= ~(group_bits_ << (g << gsh));
+      next = std::min(next, std::max({ch.gb[k][g], ch.ub[k][g >> bg_bits_], bus}));
+      m &= ~gmask_[g];
     }
   };
-  group_next(ok & ch.m_act, ch.ga.data(), ch.next_row);
-  group_next(ok & ch.m_hit, wm ? ch.gw.data() : ch.gr.data(), ch.next_col);
+  group_next(ok & ch.m_act, 0, ch.next_row);
+  group_next(ok & ch.m_hit, wm ? 2 : 1, ch.next_col);
   if (ok & ch.m_pre) next = std::min(next, ch.next_row);
   return false;
 }

@@ -140,9 +140,12 @@ class DramDevice final : public MemoryDevice {
     uint64_t wheel[kWheel] = {};
     uint64_t wheel_occ = 0, m_ready = 0, m_far = 0;
     int64_t wheel_t = -1;
-    std::vector<int64_t> bt;    // per bank: the bank's own constraint on its candidate (next_act/pre/rd/wr)
-    std::vector<int64_t> ckey;  // per bank: its candidate's prio() key
-    std::vector<int64_t> ga, gr, gw;  // per bank group: its and its unit's bound on ACT (tRRD_L/S, tFAW), RD, WR
+    int64_t bt[64];    // per bank: the bank's own constraint on its candidate (next_act/pre/rd/wr)
+    int64_t ckey[64];  // per bank: its candidate's prio() key
+    // Bounds on ACT (0), RD (1), WR (2) per bank group (tRRD_L, tCCD_L, turnarounds: Group's next_*) and per
+    // unit (tRRD_S with tFAW, tCCD_S, turnarounds: Unit's next_*), mirrored for the bank-set scheduler.
+    int64_t gb[3][64];
+    int64_t ub[3][64];
   };
   struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int hit; int64_t seq; };
   // Best legal command per command bus chosen by one decision (key INT64_MAX: none).
@@ -193,10 +196,22 @@ class DramDevice final : public MemoryDevice {
   // becomes legal. Same choices as the generic ready-list scheduler.
   NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
   void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidate into the bank-set state
-  void group_bounds(Chan& ch, int u);           // ga / gr / gw of unit u's bank groups from the timing state
-  NPUSIM_DRAM_LOCAL inline void act_bounds(Chan& ch, int u);  // ga of unit u's groups (after an ACT or REF)
-  NPUSIM_DRAM_LOCAL inline void col_bounds(Chan& ch, int u);  // gr / gw of unit u's groups (after a RD or WR)
-  NPUSIM_DRAM_LOCAL void wheel_advance(Chan& ch, int64_t T);  // move candidates whose bt <= T into m_ready
+  NPUSIM_DRAM_LOCAL inline void mask_place(Chan& ch, int32_t b, int cmd, int64_t t);  // candidate cmd, bank-level bound t
+  NPUSIM_DRAM_LOCAL inline void mask_unplace(Chan& ch, int32_t b);                   // no candidate
+  void group_bounds(Chan& ch, int u);           // gb / ub of unit u and its bank groups from the timing state
+  // ub[0] of unit u (after an ACT or a REF); gb[0..2] of group g and ub[1..2] of unit u (after a RD or WR)
+  NPUSIM_DRAM_LOCAL inline void act_bound(Chan& ch, int u) {
+    const Unit& un = ch.units[u];
+    ch.ub[0][u] = std::max(un.next_act, un.faw[un.faw_pos] + spec_.nFAW);
+  }
+  NPUSIM_DRAM_LOCAL inline void col_bounds(Chan& ch, int u, int g) {
+    const Unit& un = ch.units[u];
+    const Group& gp = ch.groups[g];
+    ch.gb[1][g] = gp.next_rd; ch.gb[2][g] = gp.next_wr;
+    ch.ub[1][u] = un.next_rd; ch.ub[2][u] = un.next_wr;
+  }
+  NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline void wheel_advance(Chan& ch, int64_t T);  // bt <= T into m_ready
+  void far_advance(Chan& ch, int64_t T);  // m_far candidates now within the wheel (or due) onto it
   void touch(Chan& ch, int32_t b);
 
   // Controller policy as seen by the hot paths, instantiated twice: F = true is the common policy (FR-FCFS,
@@ -230,6 +245,7 @@ class DramDevice final : public MemoryDevice {
   int64_t rtw_ = 0, burst_ = 0;         // read-to-write turnaround, column-to-column spacing (tCK)
   int unit_bits_ = 0, bank_shift_ = 0, pc_shift_ = 0;
   uint64_t group_bits_ = 0, unit_mask_ = 0;  // bank bits of bank group 0 and of unit 0 (bank-set scheduler)
+  uint64_t gmask_[64] = {}, umask_[64] = {};  // bank bits of each bank group / unit of a channel
   struct FieldPos { int64_t sh, mk; };  // a field is (address >> rb_bits_ >> sh) & mk
   FieldPos fp_[6] = {};                 // pc, rank, bankgroup, bank, row, column (MOP4CLXOR: low column bits)
   int64_t col_hi_sh_ = 0, col_hi_mk_ = 0, col_lo_bits_ = 0, xor_sh_[4] = {};  // MOP4CLXOR column split, XOR shifts
