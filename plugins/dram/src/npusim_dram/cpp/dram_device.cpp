@@ -254,8 +254,9 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     else if (bk.cand_mode == x.is_write && append_cand(ch, bk, id)) touch(ch, bank);
     // else: the other queue's candidate stands
     if (!bk.active) {
-      bk.active = 1; bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank);
+      bk.active = 1;
       ch.m_active |= uint64_t(1) << bank;
+      if (!fast_) { bk.active_pos = (int32_t)ch.active.size(); ch.active.push_back(bank); }
     }
   }
   queued += nacc;
@@ -314,6 +315,11 @@ int64_t DramDevice::run_until_room(int c, int64_t addr, int32_t bytes, int32_t i
   const int64_t& queued = is_write ? ch.nwrite : ch.nread;
   const int64_t cap = is_write ? spec_.wq_size : spec_.rq_size;
   // room appears only when a decision issues a column command of this queue (enqueue's admission rule)
+  if (fast_) {  // decision by decision (no idle fast-forward: accesses are queued)
+    while (queued > 0 && queued + nacc > cap) ch.next_decision = decide<true>(c, ch.next_decision);
+    sync(c);
+    return ch.last_issue;
+  }
   while (queued > 0 && queued + nacc > cap) {
     const int64_t T = ch.next_decision;
     if (T >= kFar) throw std::runtime_error("DramDevice::run_until_room: channel idle with a full queue");
@@ -756,10 +762,12 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
     ch.m_active &= ~(uint64_t(1) << b);
-    const int32_t moved = ch.active.back();  // swap-remove
-    ch.active[bk.active_pos] = moved;
-    ch.banks[moved].active_pos = bk.active_pos;
-    ch.active.pop_back();
+    if (!F) {  // the generic scheduler's list (the bank-set one uses m_active)
+      const int32_t moved = ch.active.back();  // swap-remove
+      ch.active[bk.active_pos] = moved;
+      ch.banks[moved].active_pos = bk.active_pos;
+      ch.active.pop_back();
+    }
   }
   (wr ? ch.nwrite : ch.nread)--;
   const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
@@ -771,7 +779,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     if (t_done < fin_at_[c]) fin_at_[c] = t_done;
     ch.st.bytes += x.bytes;
     if (x.is_write) ch.st.writes++;
-    else { ch.st.reads++; ch.st.read_lat += (double)(t_done - x.issue); }
+    else { ch.st.reads++; ch.st.read_lat += t_done - x.issue; }
     if (t_done > last_done_) last_done_ = t_done;
     ch.free_acc.push_back(acc);
     return;
@@ -786,7 +794,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     if (p.done < fin_at_[c]) fin_at_[c] = p.done;
     ch.st.bytes += p.req.bytes;
     if (p.req.is_write) ch.st.writes++;
-    else { ch.st.reads++; ch.st.read_lat += (double)(p.done - p.req.issue); }
+    else { ch.st.reads++; ch.st.read_lat += p.done - p.req.issue; }
     if (p.done > last_done_) last_done_ = p.done;
   }
   ch.free_acc.push_back(acc);
@@ -816,7 +824,10 @@ inline void DramDevice::mask_place(Chan& ch, int32_t b, int cmd, int64_t t) {
   constexpr int W = Chan::kWheel;
   (cmd == kACT ? ch.m_act : cmd == kPRE ? ch.m_pre : ch.m_hit) |= bit;
   ch.bt[b] = t;
-  ch.ckey[b] = ch.banks[b].cand_key;
+  const Bank& bk = ch.banks[b];
+  ch.ckey[b] = bk.cand_key;
+  ch.ccmd[b] = cmd;
+  ch.cacc[b] = bk.cand_acc;
   // the wheel is at this decision's cycle (mask_pick advanced it before any issue)
   if (t <= ch.wheel_t) ch.m_ready |= bit;
   else if (t - ch.wheel_t < W) { ch.wheel[t & (W - 1)] |= bit; ch.wheel_occ |= uint64_t(1) << (t & (W - 1)); }
@@ -922,8 +933,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     const uint64_t row = (ch.m_pre & ok) | acts;
     if (row) {
       const int b = best(row);
-      const Bank& bk = ch.banks[b];
-      pick.key[0] = key[b]; pick.cmd[0] = bk.cand_cmd; pick.bank[0] = b; pick.acc[0] = bk.cand_acc;
+      pick.key[0] = key[b]; pick.cmd[0] = ch.ccmd[b]; pick.bank[0] = b; pick.acc[0] = ch.cacc[b];
       any = true;
     }
   }
@@ -932,8 +942,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     if (col) col = group_ok(col, wm ? 2 : 1);
     if (col) {
       const int b = best(col);
-      const Bank& bk = ch.banks[b];
-      pick.key[1] = key[b]; pick.cmd[1] = bk.cand_cmd; pick.bank[1] = b; pick.acc[1] = bk.cand_acc;
+      pick.key[1] = key[b]; pick.cmd[1] = ch.ccmd[b]; pick.bank[1] = b; pick.acc[1] = ch.cacc[b];
       any = true;
     }
   }
@@ -973,7 +982,7 @@ std::string DramDevice::stats_json() {
     const ChanStats& s = ch_[i].st;
     o << (i ? "," : "") << "{\"reads\":" << s.reads << ",\"writes\":" << s.writes << ",\"bytes\":" << s.bytes
       << ",\"row_hits\":" << s.hits << ",\"row_misses\":" << s.misses << ",\"row_conflicts\":" << s.conflicts
-      << ",\"avg_read_latency_ps\":" << (s.reads ? s.read_lat / s.reads : 0.0)
+      << ",\"avg_read_latency_ps\":" << (s.reads ? (double)s.read_lat / s.reads : 0.0)
       << ",\"bw_util\":" << (double)s.bytes / (span * peak_ch) << ",\"acts\":" << s.acts << ",\"pres\":" << s.pres
       << ",\"refreshes\":" << s.refs << ",\"rd_cmds\":" << s.rd_cmds << ",\"wr_cmds\":" << s.wr_cmds << ",\"decisions\":" << s.decisions << "}";
     tot.reads += s.reads; tot.writes += s.writes; tot.bytes += s.bytes; tot.hits += s.hits;
@@ -982,7 +991,7 @@ std::string DramDevice::stats_json() {
   }
   o << "],\"reads\":" << tot.reads << ",\"writes\":" << tot.writes << ",\"bytes\":" << tot.bytes
     << ",\"row_hits\":" << tot.hits << ",\"row_misses\":" << tot.misses << ",\"row_conflicts\":" << tot.conflicts
-    << ",\"avg_read_latency_ps\":" << (tot.reads ? tot.read_lat / tot.reads : 0.0)
+    << ",\"avg_read_latency_ps\":" << (tot.reads ? (double)tot.read_lat / tot.reads : 0.0)
     << ",\"bw_util\":" << (double)tot.bytes / (span * peak_bytes_per_ps())
     << ",\"achieved_bytes_per_ps\":" << (double)tot.bytes / span << ",\"peak_bytes_per_ps\":" << peak_bytes_per_ps()
     << ",\"acts\":" << tot.acts << ",\"pres\":" << tot.pres << ",\"refreshes\":" << tot.refs << "}";

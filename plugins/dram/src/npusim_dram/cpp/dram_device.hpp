@@ -99,13 +99,13 @@ class DramDevice final : public MemoryDevice {
   struct ChanStats {
     int64_t reads = 0, writes = 0, bytes = 0, hits = 0, misses = 0, conflicts = 0;
     int64_t acts = 0, pres = 0, refs = 0, rd_cmds = 0, wr_cmds = 0, decisions = 0;
-    double read_lat = 0;
+    int64_t read_lat = 0;  // ps, summed exactly
   };
   struct Chan {
     std::vector<Bank> banks;   // unit * banks_per_unit + bg * banks + bank
     std::vector<Group> groups; // unit * bankgroups + bg
     std::vector<Unit> units;
-    std::vector<int32_t> active;  // banks with queued accesses
+    std::vector<int32_t> active;  // banks with queued accesses (generic scheduler; the bank-set one: m_active)
     // FR-FCFS readiness set: (lower bound of the cycle the bank's candidate becomes legal, bank, version).
     // Timing constraints only grow, so a computed issue time stays a lower bound until the bank is touched.
     PendingList heap;
@@ -142,6 +142,7 @@ class DramDevice final : public MemoryDevice {
     int64_t wheel_t = -1;
     int64_t bt[64];    // per bank: the bank's own constraint on its candidate (next_act/pre/rd/wr)
     int64_t ckey[64];  // per bank: its candidate's prio() key
+    int32_t ccmd[64], cacc[64];  // per bank: its candidate's command and access
     // Bounds on ACT (0), RD (1), WR (2) per bank group (tRRD_L, tCCD_L, turnarounds: Group's next_*) and per
     // unit (tRRD_S with tFAW, tCCD_S, turnarounds: Unit's next_*), mirrored for the bank-set scheduler.
     int64_t gb[3][64];
