@@ -1,5 +1,6 @@
-"""The bank-set scheduler of the common policy (FR-FCFS, open row, all-bank refresh, HBM's split command buses)
-decides exactly as the generic ready-list scheduler: same completion times, statistics and command logs."""
+"""The bank-set scheduler of the common policy (FR-FCFS, open row, all-bank refresh, one rank; HBM's split or
+DDR4/LPDDR5's shared command bus) decides exactly as the generic ready-list scheduler: same completion times,
+statistics and command logs."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +20,11 @@ CASES = [  # (standard, params, trace kind, request bytes, arrival interval in p
     ("hbm3", dict(channels=2), "random", 32, 0),
     ("hbm3", dict(channels=1, address_mapping="MOP4CLXOR", read_queue_size=64), "mixed", 64, 0),
     ("hbm2", dict(channels=16), "stream", 32, 0),
+    # one shared command bus
+    ("ddr4", dict(channels=1, address_mapping="MOP4CLXOR"), "mixed", 32, 0),
+    ("ddr4", dict(channels=2, write_queue_size=8), "random", 32, 0),
+    ("lpddr5", dict(channels=1), "random", 64, 0),
+    ("lpddr5", dict(channels=2, address_mapping="MOP4CLXOR"), "stream_wr", 32, 0),
 ]
 
 
@@ -50,18 +56,18 @@ def test_bank_set_scheduler_matches_the_generic_scheduler(case):
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4095), st.booleans()), min_size=1, max_size=300),
-       st.sampled_from(["RoBaRaCoCh", "MOP4CLXOR", "ChRaBaRoCo"]), st.integers(1, 40))
-def test_bank_set_scheduler_matches_on_generated_traces(reqs, mapping, queue):
+       st.sampled_from(["RoBaRaCoCh", "MOP4CLXOR", "ChRaBaRoCo"]), st.integers(1, 40),
+       st.sampled_from(["hbm2", "ddr4"]))
+def test_bank_set_scheduler_matches_on_generated_traces(reqs, mapping, queue, standard):
     # few rows and banks (4096 x 32 B over one channel): hits, misses and conflicts interleave, queues fill
     addrs = np.asarray([a * 32 * 37 % (1 << 22) for a, _ in reqs], dtype=np.int64)
     writes = np.asarray([w for _, w in reqs], dtype=np.int8)
-    assert_same("hbm2", dict(channels=1, address_mapping=mapping, read_queue_size=queue, write_queue_size=queue),
+    assert_same(standard, dict(channels=1, address_mapping=mapping, read_queue_size=queue, write_queue_size=queue),
                 addrs, writes)
 
 
 @pytest.mark.parametrize("standard,params,fast", [
-    ("hbm2", dict(), True), ("hbm3", dict(), True),
-    ("ddr4", dict(), False), ("lpddr5", dict(), False),  # one shared command bus
+    ("hbm2", dict(), True), ("hbm3", dict(), True), ("ddr4", dict(), True), ("lpddr5", dict(), True),
     ("hbm2", dict(row_policy="closed"), False), ("hbm2", dict(scheduler="fcfs"), False),
     ("hbm2", dict(refresh="per_bank"), False), ("ddr4", dict(org_preset="DDR4_8Gb_x8_2R"), False),
 ])

@@ -42,8 +42,9 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   burst_ = std::max(s.nCCDS, s.nBL);
   unit_bits_ = bg_bits_ + bank_bits_;
   incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
-  fast_ = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.split_cmd_bus != 0 && s.ranks == 1 &&
-          s.fast_path != 0 && s.pcs * bpu_ <= 64;  // bank sets are 64-bit masks
+  const bool common = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.ranks == 1 && s.fast_path != 0 &&
+                      s.pcs * bpu_ <= 64;  // bank sets are 64-bit masks
+  fast_ = !common ? 0 : s.split_cmd_bus ? 1 : 2;
   group_bits_ = (uint64_t(1) << s.banks) - 1;
   unit_mask_ = bpu_ >= 64 ? ~uint64_t(0) : (uint64_t(1) << bpu_) - 1;
   if (fast_) {
@@ -273,12 +274,13 @@ void DramDevice::sync(int c) {
 }
 
 void DramDevice::run_channel(int c, int64_t until_cycle) {
-  if (fast_) run_channel_body<true>(c, until_cycle);
-  else run_channel_body<false>(c, until_cycle);
+  if (fast_ == 1) run_channel_body<1>(c, until_cycle);
+  else if (fast_ == 2) run_channel_body<2>(c, until_cycle);
+  else run_channel_body<0>(c, until_cycle);
   sync(c);
 }
 
-template <bool F>
+template <int F>
 void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
   if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
@@ -316,7 +318,8 @@ int64_t DramDevice::run_until_room(int c, int64_t addr, int32_t bytes, int32_t i
   const int64_t cap = is_write ? spec_.wq_size : spec_.rq_size;
   // room appears only when a decision issues a column command of this queue (enqueue's admission rule)
   if (fast_) {  // decision by decision (no idle fast-forward: accesses are queued)
-    while (queued > 0 && queued + nacc > cap) ch.next_decision = decide<true>(c, ch.next_decision);
+    while (queued > 0 && queued + nacc > cap)
+      ch.next_decision = fast_ == 1 ? decide<1>(c, ch.next_decision) : decide<2>(c, ch.next_decision);
     sync(c);
     return ch.last_issue;
   }
@@ -402,7 +405,7 @@ void DramDevice::touch(Chan& ch, int32_t b) {
   if (!bk.touched) { bk.touched = 1; ch.touched[ch.ntouched++] = b; }
 }
 
-template <bool F>
+template <int F>
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
   if (refresh_<F>() == 2) return false;
   const Unit& un = ch.units[u];
@@ -448,7 +451,7 @@ bool DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   return true;
 }
 
-template <bool F>
+template <int F>
 bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
   bk.cand_valid = 1;
@@ -510,7 +513,7 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
     const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
     if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
   }
-  if (ob < 0 || unit_blocked<false>(ch, ch.banks[ob].unit, ob, T)) return;
+  if (ob < 0 || unit_blocked<0>(ch, ch.banks[ob].unit, ob, T)) return;
   Bank& bk = ch.banks[ob];
   bk.cand_valid = 0;
   int32_t id = (wm ? bk.wq : bk.rq).front();
@@ -525,7 +528,7 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
   consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq}, T, next, pick);
 }
 
-template <bool F>
+template <int F>
 int64_t DramDevice::decide(int c, int64_t T) {
   Chan& ch = ch_[c];
   ch.st.decisions++;
@@ -540,7 +543,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
     else refresh_pick(ch, T, next, pick);
   }
   if (scheduler_<F>() == 1) fcfs_pick(ch, T, wm, next, pick);
-  if (F) mask_pick(ch, T, wm, next, pick);
+  if (F) mask_pick<F>(ch, T, wm, next, pick);
   if (!F && scheduler_<F>() == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
     if (wm != ch.heap_mode) {
       ch.heap_mode = wm;
@@ -646,7 +649,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
   return T + 1;
 }
 
-template <bool F>
+template <int F>
 void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const int32_t acc) {
   Chan& ch = ch_[c];
   const DramSpec& s = spec_;
@@ -686,7 +689,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
         bk.cand_cmd = x.is_write ? kWR : kRD;
         bk.cand_hit = 1;
         bk.cand_key = prio(1, bk.cand_seq);
-        bk.cand_slot = 1;
+        bk.cand_slot = split_<F>() ? 1 : 0;
         mask_place(ch, b, bk.cand_cmd, x.is_write ? bk.next_wr : bk.next_rd);
       }
       return;
@@ -834,9 +837,10 @@ inline void DramDevice::mask_place(Chan& ch, int32_t b, int cmd, int64_t t) {
   else ch.m_far |= bit;
 }
 
+template <int F>
 void DramDevice::mask_sync(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
-  if (!bk.active || !bank_cand<true>(ch, b, wm)) { mask_unplace(ch, b); return; }
+  if (!bk.active || !bank_cand<F>(ch, b, wm)) { mask_unplace(ch, b); return; }
   const int cmd = bk.cand_cmd;  // the common policy's candidates: open row, so no auto-precharge
   mask_place(ch, b, cmd, cmd == kACT ? bk.next_act : cmd == kPRE ? bk.next_pre : cmd == kRD ? bk.next_rd : bk.next_wr);
 }
@@ -882,10 +886,11 @@ void DramDevice::far_advance(Chan& ch, int64_t T) {
   }
 }
 
+template <int F>
 inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick) {
   if (wm != ch.heap_mode) { ch.heap_mode = wm; ch.m_dirty |= ch.m_active; }
   wheel_advance(ch, T);
-  for (uint64_t d = ch.m_dirty; d; d &= d - 1) mask_sync(ch, __builtin_ctzll(d), wm);
+  for (uint64_t d = ch.m_dirty; d; d &= d - 1) mask_sync<F>(ch, __builtin_ctzll(d), wm);
   ch.m_dirty = 0;
   const uint64_t cand = ch.m_act | ch.m_pre | ch.m_hit;
   if (!cand) return false;
@@ -927,7 +932,19 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     return b;
   };
   bool any = false;
-  if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the row bus
+  if (F == 2) {  // one command bus (next_row == next_col): the lowest key of every legal candidate
+    if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the bus
+      uint64_t acts = ch.m_act & ok, hits = ch.m_hit & ok;
+      if (acts) acts = group_ok(acts, 0);
+      if (hits) hits = group_ok(hits, wm ? 2 : 1);
+      const uint64_t all = (ch.m_pre & ok) | acts | hits;
+      if (all) {
+        const int b = best(all);
+        pick.key[0] = key[b]; pick.cmd[0] = ch.ccmd[b]; pick.bank[0] = b; pick.acc[0] = ch.cacc[b];
+        return true;
+      }
+    }
+  } else if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the row bus
     uint64_t acts = ch.m_act & ok;
     if (acts) acts = group_ok(acts, 0);
     const uint64_t row = (ch.m_pre & ok) | acts;
@@ -937,7 +954,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
       any = true;
     }
   }
-  if (ch.next_col <= T) {
+  if (F == 1 && ch.next_col <= T) {
     uint64_t col = ch.m_hit & ok;
     if (col) col = group_ok(col, wm ? 2 : 1);
     if (col) {

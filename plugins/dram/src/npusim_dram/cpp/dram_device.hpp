@@ -33,9 +33,9 @@ class DramDevice final : public MemoryDevice {
   void run_channel_to(int c, int64_t cycle) { run_if_due(c, cycle); }
   int64_t run_until_room(int c, int64_t addr, int32_t bytes, int32_t is_write);
   int64_t tck_ps() const { return spec_.tck_ps; }
-  // True when the common policy's bank-set scheduler runs (FR-FCFS, open row, all-bank refresh, split
-  // command buses, one rank, at most 64 banks per channel, spec.fast_path).
-  bool uses_fast_path() const { return fast_; }
+  // True when the common policy's bank-set scheduler runs (FR-FCFS, open row, all-bank refresh, one rank,
+  // at most 64 banks per channel, spec.fast_path).
+  bool uses_fast_path() const { return fast_ != 0; }
   Tick next_event() override;
   double min_latency_ps() override;
   double peak_bytes_per_ps() override;
@@ -164,15 +164,15 @@ class DramDevice final : public MemoryDevice {
 
   void run_channel(int c, int64_t until_cycle);
   // decide() and issue() are inlined into the decision loop (run_channel_body): no call/spill per decision
-  template <bool F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
-  template <bool F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
+  template <int F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
+  template <int F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
   // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
-  template <bool F> bool bank_cand(Chan& ch, int32_t b, int write_mode) {
+  template <int F> bool bank_cand(Chan& ch, int32_t b, int write_mode) {
     const Bank& bk = ch.banks[b];
     if (bk.cand_valid && bk.cand_mode == write_mode) return bk.cand_acc >= 0;
     return compute_cand<F>(ch, b, write_mode);
   }
-  template <bool F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
+  template <int F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
   bool append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access; true if it changed
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   // Earliest cycle command cmd of bank b (or bk) is legal, from the timing state.
@@ -188,15 +188,15 @@ class DramDevice final : public MemoryDevice {
   void run_if_due(int c, int64_t until_cycle) {
     if (run_at_[c] <= until_cycle) run_channel(c, until_cycle);
   }
-  template <bool F> NPUSIM_DRAM_LOCAL void run_channel_body(int c, int64_t until_cycle);
+  template <int F> NPUSIM_DRAM_LOCAL void run_channel_body(int c, int64_t until_cycle);
   void sync(int c);  // refresh run_at_ / dec_at_ of channel c after its state changed
   void update_mode(Chan& ch);
-  template <bool F> NPUSIM_DRAM_LOCAL bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
+  template <int F> NPUSIM_DRAM_LOCAL bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   // Bank-set FR-FCFS decision of the common policy: the lowest-key legal candidate per command bus into
   // pick (row bus only if no refresh candidate holds it); false if none, with next = the earliest cycle one
   // becomes legal. Same choices as the generic ready-list scheduler.
-  NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
-  void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidate into the bank-set state
+  template <int F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
+  template <int F> void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidate into the bank-set state
   NPUSIM_DRAM_LOCAL inline void mask_place(Chan& ch, int32_t b, int cmd, int64_t t);  // candidate cmd, bank-level bound t
   NPUSIM_DRAM_LOCAL inline void mask_unplace(Chan& ch, int32_t b);                   // no candidate
   void group_bounds(Chan& ch, int u);           // gb / ub of unit u and its bank groups from the timing state
@@ -215,17 +215,18 @@ class DramDevice final : public MemoryDevice {
   void far_advance(Chan& ch, int64_t T);  // m_far candidates now within the wheel (or due) onto it
   void touch(Chan& ch, int32_t b);
 
-  // Controller policy as seen by the hot paths, instantiated twice: F = true is the common policy (FR-FCFS,
-  // open row, all-bank refresh, split command buses, one rank) with these flags as compile-time constants;
-  // F = false reads them from spec_ (any policy). Same decisions either way; fast_ picks the instance.
-  template <bool F> int64_t refresh_() const { return F ? 0 : spec_.refresh; }
-  template <bool F> int64_t scheduler_() const { return F ? 0 : spec_.scheduler; }
-  template <bool F> int64_t row_policy_() const { return F ? 0 : spec_.row_policy; }
-  template <bool F> int64_t split_() const { return F ? 1 : spec_.split_cmd_bus; }
-  template <bool F> int64_t ranks_() const { return F ? 1 : spec_.ranks; }
+  // Controller policy as seen by the hot paths, instantiated three times: F = 1 (split command buses, HBM)
+  // and F = 2 (one shared command bus, DDR4 / LPDDR5) are the common policy (FR-FCFS, open row, all-bank
+  // refresh, one rank) with these flags as compile-time constants and the bank-set scheduler; F = 0 reads
+  // them from spec_ (any policy) and uses the ready-list scheduler. Same decisions either way; fast_ picks.
+  template <int F> int64_t refresh_() const { return F ? 0 : spec_.refresh; }
+  template <int F> int64_t scheduler_() const { return F ? 0 : spec_.scheduler; }
+  template <int F> int64_t row_policy_() const { return F ? 0 : spec_.row_policy; }
+  template <int F> int64_t split_() const { return F == 1 ? 1 : F == 2 ? 0 : spec_.split_cmd_bus; }
+  template <int F> int64_t ranks_() const { return F ? 1 : spec_.ranks; }
 
   DramSpec spec_;
-  bool fast_ = false;
+  int fast_ = 0;  // the instance of the hot paths: 0 generic, 1 / 2 common policy with split / shared buses
   int bpu_;  // banks per unit
   int64_t wr_hi_, wr_lo_;  // write-drain thresholds in accesses
   int rb_bits_, pc_bits_, rank_bits_, bg_bits_, bank_bits_, col_bits_, row_bits_;
