@@ -249,8 +249,9 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     (x.is_write ? bk.wq : bk.rq).push_back(id);
     // The bank is re-examined (touched) only if its candidate may have changed: an unchanged candidate keeps
     // its place in the ready or pending list.
-    if (fast_) {  // bank-set scheduler: re-examined at the next decision
-      if (!bk.cand_valid || (bk.cand_mode == x.is_write && append_cand(ch, bk, id))) ch.m_dirty |= uint64_t(1) << bank;
+    if (fast_) {  // bank-set scheduler: an idle bank's candidate is this access; else re-examined at the next decision
+      if (!bk.active) idle_arrival(ch, bank, id);
+      else if (!bk.cand_valid || (bk.cand_mode == x.is_write && append_cand(ch, bk, id))) ch.m_dirty |= uint64_t(1) << bank;
     } else if (!incremental_cand_ || !bk.cand_valid) { bk.cand_valid = 0; touch(ch, bank); }
     else if (bk.cand_mode == x.is_write && append_cand(ch, bk, id)) touch(ch, bank);
     // else: the other queue's candidate stands
@@ -835,6 +836,29 @@ inline void DramDevice::mask_place(Chan& ch, int32_t b, int cmd, int64_t t) {
   if (t <= ch.wheel_t) ch.m_ready |= bit;
   else if (t - ch.wheel_t < W) { ch.wheel[t & (W - 1)] |= bit; ch.wheel_occ |= uint64_t(1) << (t & (W - 1)); }
   else ch.m_far |= bit;
+}
+
+inline void DramDevice::idle_arrival(Chan& ch, int32_t b, int32_t id) {
+  Bank& bk = ch.banks[b];
+  const Access& x = ch.acc[id];
+  ch.m_dirty &= ~(uint64_t(1) << b);
+  bk.cand_valid = 1;
+  bk.cand_mode = ch.heap_mode;
+  if (x.is_write != ch.heap_mode) { bk.cand_acc = -1; mask_unplace(ch, b); return; }  // the other mode's queue
+  // what compute_cand gives for a queue of one access (common policy: FR-FCFS, open row)
+  int cmd = kACT, hit = 0;
+  int64_t t = bk.next_act;
+  if (bk.open_row >= 0) {
+    if (x.row == bk.open_row) { hit = 1; cmd = x.is_write ? kWR : kRD; t = x.is_write ? bk.next_wr : bk.next_rd; }
+    else { cmd = kPRE; t = bk.next_pre; }
+  }
+  bk.cand_acc = id;
+  bk.cand_cmd = cmd;
+  bk.cand_hit = hit;
+  bk.cand_seq = x.seq;
+  bk.cand_key = prio(hit, x.seq);
+  bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
+  mask_place(ch, b, cmd, t);
 }
 
 template <int F>

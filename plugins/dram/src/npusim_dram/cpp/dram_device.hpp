@@ -174,6 +174,9 @@ class DramDevice final : public MemoryDevice {
   }
   template <int F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
   bool append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access; true if it changed
+  // Bank-set scheduler: access id arrived at idle bank b (nothing else queued): its candidate for the mode the
+  // masks hold (heap_mode) placed at once, as the next decision's mask_sync would (a mode switch re-syncs).
+  NPUSIM_DRAM_LOCAL inline void idle_arrival(Chan& ch, int32_t b, int32_t id);
   void refresh_cands(Chan& ch, int u, std::vector<Cand>& out);
   // Earliest cycle command cmd of bank b (or bk) is legal, from the timing state.
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, int32_t b) const;
