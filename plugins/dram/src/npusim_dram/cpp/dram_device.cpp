@@ -658,11 +658,11 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   const int u = bk.unit;
   Group& g = ch.groups[bk.group];
   Unit& un = ch.units[u];
-  // the bank's candidate changes: recomputed at the next decision (the bank-set scheduler sets the one
-  // that follows an ACT or a PRE of the oldest access right here, below)
+  // the bank's candidate changes: recomputed at the next decision (the bank-set scheduler sets the next one
+  // right here, below, except after refresh work)
   bk.cand_valid = 0;
   if (!F) touch(ch, b);
-  else if (acc < 0 || (cmd != kACT && cmd != kPRE)) ch.m_dirty |= uint64_t(1) << b;
+  else if (acc < 0) ch.m_dirty |= uint64_t(1) << b;
   if (s.log_commands) {
     const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
     int64_t row = cmd == kACT ? ch.acc[acc].row : bk.open_row;
@@ -691,7 +691,8 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
         bk.cand_hit = 1;
         bk.cand_key = prio(1, bk.cand_seq);
         bk.cand_slot = split_<F>() ? 1 : 0;
-        mask_place(ch, b, bk.cand_cmd, x.is_write ? bk.next_wr : bk.next_rd);
+        ch.m_act &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal ACT (mask_pick)
+        mask_put(ch, b, bk.cand_cmd, x.is_write ? bk.next_wr : bk.next_rd);
       }
       return;
     }
@@ -704,7 +705,8 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       if (F && acc >= 0) {  // its access (the oldest, no hit queued) now needs an ACT: same key
         bk.cand_valid = 1;
         bk.cand_cmd = kACT;
-        mask_place(ch, b, kACT, bk.next_act);
+        ch.m_pre &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal PRE (mask_pick)
+        mask_put(ch, b, kACT, bk.next_act);
       }
       return;
     }
@@ -773,6 +775,14 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       ch.active.pop_back();
     }
   }
+  if (F) {  // it was a legal row hit (mask_pick); its next candidate in this decision's mode (heap_mode), placed now
+    ch.m_hit &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);
+    ch.bt[b] = kFar;
+    if (bk.active && compute_cand<F>(ch, b, ch.heap_mode)) {
+      const int nc = bk.cand_cmd;  // open row: no auto-precharge
+      mask_put(ch, b, nc, nc == kACT ? bk.next_act : nc == kPRE ? bk.next_pre : nc == kRD ? bk.next_rd : bk.next_wr);
+    }
+  }
   (wr ? ch.nwrite : ch.nread)--;
   const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
   if (x.single) {  // the request's only access: its completion, from the access alone (parent not touched)
@@ -824,6 +834,10 @@ inline void DramDevice::mask_unplace(Chan& ch, int32_t b) {
 
 inline void DramDevice::mask_place(Chan& ch, int32_t b, int cmd, int64_t t) {
   mask_unplace(ch, b);
+  mask_put(ch, b, cmd, t);
+}
+
+inline void DramDevice::mask_put(Chan& ch, int32_t b, int cmd, int64_t t) {
   const uint64_t bit = uint64_t(1) << b;
   constexpr int W = Chan::kWheel;
   (cmd == kACT ? ch.m_act : cmd == kPRE ? ch.m_pre : ch.m_hit) |= bit;

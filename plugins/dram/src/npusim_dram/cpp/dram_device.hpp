@@ -202,6 +202,7 @@ class DramDevice final : public MemoryDevice {
   template <int F> void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidate into the bank-set state
   NPUSIM_DRAM_LOCAL inline void mask_place(Chan& ch, int32_t b, int cmd, int64_t t);  // candidate cmd, bank-level bound t
   NPUSIM_DRAM_LOCAL inline void mask_unplace(Chan& ch, int32_t b);                   // no candidate
+  NPUSIM_DRAM_LOCAL inline void mask_put(Chan& ch, int32_t b, int cmd, int64_t t);    // mask_place of an unplaced bank
   void group_bounds(Chan& ch, int u);           // gb / ub of unit u and its bank groups from the timing state
   // ub[0] of unit u (after an ACT or a REF); gb[0..2] of group g and ub[1..2] of unit u (after a RD or WR)
   NPUSIM_DRAM_LOCAL inline void act_bound(Chan& ch, int u) {
