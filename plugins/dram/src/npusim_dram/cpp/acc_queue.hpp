@@ -1,36 +1,39 @@
-// Per-bank queue of access ids, oldest first: FIFO appends, removal of any id keeping the order of the
-// rest. The scheduler nearly always removes the oldest id, so the front is an index (O(1) removal, no
-// memmove per issue) and the consumed prefix is dropped only once it outgrows the live part.
+// Per-bank queue of access ids, oldest first: a singly linked list threaded through the channel's access
+// pool (next[id], one int32 per pool slot), so a bank holds two ints per queue and no heap buffer of its own.
+// FIFO appends and removal of the oldest id are O(1); removal of any other id (a row hit behind older
+// accesses) walks from the front and keeps the order of the rest. Iterate with
+// `for (int32_t id = q.front(); id >= 0; id = next[id])`.
 #pragma once
-#include <algorithm>
 #include <cstdint>
-#include <vector>
 
 namespace npusim {
 
 class AccQueue {
  public:
-  bool empty() const { return head_ == v_.size(); }
-  size_t size() const { return v_.size() - head_; }
-  int32_t front() const { return v_[head_]; }
-  const int32_t* begin() const { return v_.data() + head_; }
-  const int32_t* end() const { return v_.data() + v_.size(); }
+  bool empty() const { return head_ < 0; }
+  int32_t front() const { return head_; }  // -1 when empty
   // Append the newest id.
-  void push_back(int32_t id) { v_.push_back(id); }
+  void push_back(int32_t id, int32_t* next) {
+    next[id] = -1;
+    if (head_ < 0) head_ = id;
+    else next[tail_] = id;
+    tail_ = id;
+  }
   // Remove `id` (which must be queued), keeping the order of the others.
-  void erase(int32_t id) {
-    if (v_[head_] == id) {
-      ++head_;
-      if (head_ == v_.size()) { v_.clear(); head_ = 0; }
-      else if (head_ >= 64 && 2 * head_ >= v_.size()) { v_.erase(v_.begin(), v_.begin() + head_); head_ = 0; }
-    } else {
-      v_.erase(std::find(v_.begin() + head_, v_.end(), id));
+  void erase(int32_t id, int32_t* next) {
+    if (head_ == id) {
+      head_ = next[id];
+      if (head_ < 0) tail_ = -1;
+      return;
     }
+    int32_t p = head_;
+    while (next[p] != id) p = next[p];
+    next[p] = next[id];
+    if (tail_ == id) tail_ = p;
   }
 
  private:
-  std::vector<int32_t> v_;
-  size_t head_ = 0;  // ids before head_ are consumed
+  int32_t head_ = -1, tail_ = -1;
 };
 
 }  // namespace npusim

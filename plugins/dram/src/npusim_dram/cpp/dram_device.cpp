@@ -90,6 +90,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.ready.resize(units * bpu_);
     // steady-state capacities up front (no regrowth copies or first-touch page faults mid-run)
     ch.acc.reserve(s.rq_size + s.wq_size);
+    ch.qnext.reserve(s.rq_size + s.wq_size);
     ch.free_acc.reserve(s.rq_size + s.wq_size);
     ch.active.reserve(units * bpu_);
     for (auto& f : ch.fin) f.reserve(128);
@@ -235,7 +236,7 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     const int32_t bank = f.bank;
     int32_t id;
     if (!ch.free_acc.empty()) { id = ch.free_acc.back(); ch.free_acc.pop_back(); }
-    else { id = (int32_t)ch.acc.size(); ch.acc.emplace_back(); }
+    else { id = (int32_t)ch.acc.size(); ch.acc.emplace_back(); ch.qnext.push_back(-1); }
     Access& x = ch.acc[id];  // filled in place (no stack copy: see append_entry)
     x.seq = seq_++;
     x.parent = (int32_t)p;
@@ -246,7 +247,7 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     x.bytes = req.bytes;
     x.issue = now;
     Bank& bk = ch.banks[bank];
-    (x.is_write ? bk.wq : bk.rq).push_back(id);
+    (x.is_write ? bk.wq : bk.rq).push_back(id, ch.qnext.data());
     // The bank is re-examined (touched) only if its candidate may have changed: an unchanged candidate keeps
     // its place in the ready or pending list.
     if (fast_) {  // bank-set scheduler: an idle bank's candidate is this access; else re-examined at the next decision
@@ -463,7 +464,8 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   int32_t pick = q.front();
   int cmd = bk.open_row < 0 ? kACT : kPRE, hit = 0;
   if (bk.open_row >= 0) {
-    for (int32_t id : q) {
+    const int32_t* const nx = ch.qnext.data();
+    for (int32_t id = q.front(); id >= 0; id = nx[id]) {
       if (ch.acc[id].row != bk.open_row) continue;
       pick = id;
       hit = 1;
@@ -475,8 +477,9 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   if (hit && row_policy_<F>() == 1) {  // closed row: auto-precharge unless another queued access hits this row
     const int32_t row = ch.acc[pick].row;
     bool more = false;
-    for (int32_t j : bk.rq) if (j != pick && ch.acc[j].row == row) { more = true; break; }
-    if (!more) for (int32_t j : bk.wq) if (j != pick && ch.acc[j].row == row) { more = true; break; }
+    const int32_t* const nx = ch.qnext.data();
+    for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != pick && ch.acc[j].row == row) { more = true; break; }
+    if (!more) for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != pick && ch.acc[j].row == row) { more = true; break; }
     if (!more) cmd = cmd == kWR ? kWRA : kRDA;
   }
   bk.cand_acc = pick;
@@ -522,8 +525,9 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
   int cmd = bk.open_row < 0 ? kACT : bk.open_row != x.row ? kPRE : x.is_write ? kWR : kRD;
   if ((cmd == kRD || cmd == kWR) && spec_.row_policy == 1) {
     bool more = false;
-    for (int32_t j : bk.rq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
-    for (int32_t j : bk.wq) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
+    const int32_t* const nx = ch.qnext.data();
+    for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
+    for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
     if (!more) cmd = x.is_write ? kWRA : kRDA;
   }
   consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq}, T, next, pick);
@@ -764,7 +768,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   }
   Access& x = ch.acc[acc];
   (x.kind == 0 ? ch.st.hits : x.kind == 1 ? ch.st.misses : ch.st.conflicts)++;
-  (wr ? bk.wq : bk.rq).erase(acc);
+  (wr ? bk.wq : bk.rq).erase(acc, ch.qnext.data());
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
     ch.m_active &= ~(uint64_t(1) << b);

@@ -66,7 +66,7 @@ class DramDevice final : public MemoryDevice {
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   using HeapEnt = PendingEntry;
   struct ReadyEnt { int64_t key; int32_t bank, slot; };  // a bank's candidate priority and command bus
-  struct alignas(64) Bank {  // fields read by every scheduling decision first (one cache line), queues last
+  struct alignas(64) Bank {  // fields read by every scheduling decision first (one cache line), queues last; two lines
     int32_t ver = 0;              // pending/ready entries of an older version are stale
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
     int active = 0;               // listed in Chan::active
@@ -81,10 +81,11 @@ class DramDevice final : public MemoryDevice {
     int32_t cand_acc = -1;
     int cand_hit = 0;
     int32_t active_pos = 0;       // index in Chan::active (O(1) removal)
-    int touched = 0;              // listed in Chan::touched (candidate must be recomputed)
-    int in_ready = 0;             // listed in Chan::ready (else its candidate, if any, waits in Chan::heap)
-    AccQueue rq, wq;              // access ids waiting for this bank, oldest first
+    int16_t touched = 0;          // listed in Chan::touched (candidate must be recomputed)
+    int16_t in_ready = 0;         // listed in Chan::ready (else its candidate, if any, waits in Chan::heap)
+    AccQueue rq, wq;              // access ids waiting for this bank, oldest first (linked through Chan::qnext)
   };
+  static_assert(sizeof(Bank) == 128, "Bank: two cache lines");
   struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
   struct Unit {  // one pseudo-channel x rank: owns banks, tFAW window, refresh
     int64_t next_act = 0, next_rd = 0, next_wr = 0, next_refab = 0, next_refpb = 0;
@@ -117,6 +118,7 @@ class DramDevice final : public MemoryDevice {
     int32_t ntouched = 0, nready = 0;
     int heap_mode = 0;
     std::vector<Access> acc;   // access pool
+    std::vector<int32_t> qnext;  // per pool slot: the next access id of its bank queue (AccQueue), -1 last
     std::vector<int32_t> free_acc;
     int64_t nread = 0, nwrite = 0;  // queued accesses
     int64_t next_row = 0, next_col = 0;  // command-bus availability
