@@ -893,11 +893,9 @@ inline void DramDevice::wheel_advance(Chan& ch, int64_t T) {
   if (span <= 0) return;
   if (span == 1) {  // the common step: one slot
     const int s = (int)(T & (W - 1));
-    if (ch.wheel_occ >> s & 1) {
-      ch.m_ready |= ch.wheel[s];
-      ch.wheel[s] = 0;
-      ch.wheel_occ &= ~(uint64_t(1) << s);
-    }
+    ch.m_ready |= ch.wheel[s];  // branch-free: whether the slot holds banks varies cycle by cycle
+    ch.wheel[s] = 0;
+    ch.wheel_occ &= ~(uint64_t(1) << s);
   } else if (span >= W) {
     for (uint64_t o = ch.wheel_occ; o; o &= o - 1) { const int s = __builtin_ctzll(o); ch.m_ready |= ch.wheel[s]; ch.wheel[s] = 0; }
     ch.wheel_occ = 0;
