@@ -185,7 +185,7 @@ class DramDevice final : public MemoryDevice {
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, const Bank& bk) const;
   template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
   struct Req { int64_t id, addr; int32_t bytes, is_write, channel; const MemRequest* full; };  // full: try_send's
-  template <int M> NPUSIM_DRAM_LOCAL bool enqueue(const Req& req, Tick now);  // try_send / offer after the checks
+  template <int M> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool enqueue(const Req& req, Tick now);  // try_send / offer after the checks (inlined: the Req stays in registers)
   struct Loc { int32_t bank, row; };  // bank index within the channel and row of a channel-local address
   template <int M> __attribute__((always_inline)) inline Loc locate(int64_t local) const;
   void update_ref_min(Chan& ch);
