@@ -154,8 +154,8 @@ class DramDevice final : public MemoryDevice {
   // Best legal command per command bus chosen by one decision (key INT64_MAX: none).
   struct Pick {
     int64_t key[2] = {INT64_MAX, INT64_MAX};
-    int cmd[2] = {0, 0};
-    int32_t bank[2] = {-1, -1}, acc[2] = {-1, -1};
+    int cmd[2];                 // cmd, bank, acc of a bus: set with its key, read only when the key is set
+    int32_t bank[2], acc[2];
     void offer(int slot, int64_t k, int c, int32_t b, int32_t a) {
       if (k < key[slot]) { key[slot] = k; cmd[slot] = c; bank[slot] = b; acc[slot] = a; }
     }
