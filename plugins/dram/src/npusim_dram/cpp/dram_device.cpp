@@ -333,6 +333,32 @@ int64_t DramDevice::run_until_room(int c, int64_t addr, int32_t bytes, int32_t i
   return ch.last_issue;
 }
 
+void DramDevice::offer_lazy(const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t i0, int64_t i1,
+                            int32_t bytes, int64_t* ran_to, int64_t& U, Tick& now, int64_t& refused) {
+  if (bytes <= 0) throw std::invalid_argument("DramDevice::offer_lazy: bytes must be > 0");
+  if (spec_.mapping == 0) offer_lazy_m<0>(channel, local, is_write, i0, i1, bytes, ran_to, U, now, refused);
+  else if (spec_.mapping == 1) offer_lazy_m<1>(channel, local, is_write, i0, i1, bytes, ran_to, U, now, refused);
+  else offer_lazy_m<2>(channel, local, is_write, i0, i1, bytes, ran_to, U, now, refused);
+}
+
+template <int M>
+void DramDevice::offer_lazy_m(const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t i0,
+                              int64_t i1, int32_t bytes, int64_t* ran_to, int64_t& U, Tick& now, int64_t& refused) {
+  const int64_t tck = spec_.tck_ps;
+  for (int64_t i = i0; i < i1; ++i) {
+    const int64_t c = channel[i];
+    if (c < 0 || c >= spec_.channels) throw std::out_of_range("DramDevice::offer_lazy: channel out of range");
+    const int32_t wr = is_write[i] ? 1 : 0;
+    if (ran_to[c] < U) { run_if_due((int)c, U); ran_to[c] = U; }
+    while (!enqueue<M>(Req{i, local[i], bytes, wr, (int32_t)c, nullptr}, now)) {
+      refused++;
+      U = run_until_room((int)c, local[i], bytes, wr);
+      ran_to[c] = U;
+      now = U * tck;
+    }
+  }
+}
+
 void DramDevice::run_until(Tick until) {
   const int64_t U = until / spec_.tck_ps;
   const int nch = (int)ch_.size();

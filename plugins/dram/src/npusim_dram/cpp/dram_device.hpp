@@ -27,11 +27,17 @@ class DramDevice final : public MemoryDevice {
   // order advance() would append it (channel by channel, reads then writes, each in completion order).
   void run_until(Tick until);
   template <class Sink> void collect(Tick until, Sink&& sink);
-  // Lazy per-channel stepping for trace replay (channels are independent between arrivals): run channel c's
-  // decisions up to and including `cycle`; and, for a request of `bytes` at `addr` refused by channel c, run
-  // c decision by decision until its queue has room, returning the cycle of the decision that made it.
-  void run_channel_to(int c, int64_t cycle) { run_if_due(c, cycle); }
+  // Lazy per-channel stepping for trace replay (channels are independent between arrivals): for a request of
+  // `bytes` at `addr` refused by channel c, run c decision by decision until its queue has room, returning the
+  // cycle of the decision that made it.
   int64_t run_until_room(int c, int64_t addr, int32_t bytes, int32_t is_write);
+  // The offer loop of lazy trace replay (dram_replay.cpp) for requests i0 .. i1-1 (request i: channel[i],
+  // local[i], is_write[i], `bytes`, id i), offered as fast as accepted: a channel runs to cycle U (now / tck)
+  // only when offered a request (ran_to[c]: how far it ran), and a refused request's channel alone runs until
+  // it has room, which moves U and now on. Counts refusals in `refused`. One call per chunk keeps offer()
+  // and the channel stepping inlined (no call per request).
+  void offer_lazy(const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t i0, int64_t i1,
+                  int32_t bytes, int64_t* ran_to, int64_t& U, Tick& now, int64_t& refused);
   int64_t tck_ps() const { return spec_.tck_ps; }
   // True when the common policy's bank-set scheduler runs (FR-FCFS, open row, all-bank refresh, one rank,
   // at most 64 banks per channel, spec.fast_path).
@@ -185,6 +191,9 @@ class DramDevice final : public MemoryDevice {
   __attribute__((always_inline)) inline int64_t earliest(const Chan& ch, int cmd, const Bank& bk) const;
   template <int M> __attribute__((always_inline)) inline Fields decode_inline(int64_t local) const;  // decode_fields, mapping M inlined
   struct Req { int64_t id, addr; int32_t bytes, is_write, channel; const MemRequest* full; };  // full: try_send's
+  template <int M> NPUSIM_DRAM_LOCAL void offer_lazy_m(const int64_t* channel, const int64_t* local, const int8_t* is_write,
+                                                     int64_t i0, int64_t i1, int32_t bytes, int64_t* ran_to, int64_t& U,
+                                                     Tick& now, int64_t& refused);
   template <int M> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool enqueue(const Req& req, Tick now);  // try_send / offer after the checks (inlined: the Req stays in registers)
   struct Loc { int32_t bank, row; };  // bank index within the channel and row of a channel-local address
   template <int M> __attribute__((always_inline)) inline Loc locate(int64_t local) const;

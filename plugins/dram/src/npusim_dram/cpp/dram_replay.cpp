@@ -1,5 +1,6 @@
 // In-order trace replay against a DramDevice: a refused request blocks the ones behind it (Ramulator frontend).
 #include "dram_replay.hpp"
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <type_traits>
@@ -97,23 +98,16 @@ ReplayResult replay_loop(Dev& dev, Drain& drain, const int64_t* channel, const i
 // channels interact only through the in-order frontend, so a channel is advanced to `now` only when a
 // request is offered to it, and a refused request's channel alone runs until it has room (replay_loop
 // retries at every event time, and room appears only at a decision of that channel that issues to it).
+// The loop itself is DramDevice::offer_lazy (offer() inlined there), called per chunk of requests.
 template <class OnDone>
 void lazy_offers(DramDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t n,
                  int64_t req_bytes, ReplayResult& r, Tick& now, OnDone&& on_done) {
-  const int64_t tck = dev.tck_ps();
   std::vector<int64_t> ran_to((size_t)dev.num_channels(), 0);  // replay_loop offers at time 0 before any advance
   int64_t U = 0;  // now / tck: every event time is a DRAM clock edge
-  for (int64_t i = 0; i < n; ++i) {
-    const int c = (int)channel[i];
-    const int32_t wr = is_write[i] ? 1 : 0;
-    if (ran_to[c] < U) { dev.run_channel_to(c, U); ran_to[c] = U; }
-    while (!dev.offer(c, local[i], (int32_t)req_bytes, wr, i, now)) {
-      r.refused++;
-      U = dev.run_until_room(c, local[i], (int32_t)req_bytes, wr);
-      ran_to[c] = U;
-      now = U * tck;
-    }
-    if ((i & 4095) == 4095) dev.collect(now, on_done);  // keeps the completion FIFOs short
+  for (int64_t i = 0; i < n; i += 4096) {  // chunks keep the completion FIFOs short
+    dev.offer_lazy(channel, local, is_write, i, std::min<int64_t>(n, i + 4096), (int32_t)req_bytes, ran_to.data(), U, now,
+                   r.refused);
+    dev.collect(now, on_done);
   }
 }
 
