@@ -42,6 +42,9 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   burst_ = std::max(s.nCCDS, s.nBL);
   unit_bits_ = bg_bits_ + bank_bits_;
   incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
+  // group_ok: g.next_act only grows by ACTs of the group (T + nRRDL), un.next_act by the same ACTs (T + nRRDS)
+  // and by refreshes, so with nRRDL <= nRRDS the group's ACT bound is covered by the unit's
+  act_unit_bound_only_ = s.nRRDL <= s.nRRDS;
   const bool common = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.ranks == 1 && s.fast_path != 0 &&
                       s.pcs * bpu_ <= 64;  // bank sets are 64-bit masks
   fast_ = !common ? 0 : s.split_cmd_bus ? 1 : 2;
@@ -979,6 +982,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
       if (ubk[u] > T) m &= ~um;
       left &= ~um;
     }
+    if (k == 0 && act_unit_bound_only_) return m;  // (see act_unit_bound_only_)
     const int64_t* const gbk = ch.gb[k];
     for (uint64_t left = m; left;) {
       const int g = __builtin_ctzll(left) >> gsh;
