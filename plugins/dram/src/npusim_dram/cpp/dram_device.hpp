@@ -38,7 +38,6 @@ class DramDevice final : public MemoryDevice {
   // and the channel stepping inlined (no call per request).
   void offer_lazy(const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t i0, int64_t i1,
                   int32_t bytes, int64_t* ran_to, int64_t& U, Tick& now, int64_t& refused);
-  int64_t tck_ps() const { return spec_.tck_ps; }
   // True when the common policy's bank-set scheduler runs (FR-FCFS, open row, all-bank refresh, one rank,
   // at most 64 banks per channel, spec.fast_path).
   bool uses_fast_path() const { return fast_ != 0; }
@@ -250,7 +249,6 @@ class DramDevice final : public MemoryDevice {
   std::vector<int64_t> free_parents_;
   std::vector<int64_t> log_;
   std::vector<Cand> cands_;
-  std::vector<int32_t> ready_;
   int64_t seq_ = 0;
   Tick last_done_ = 0;
   // Per-channel summaries, contiguous so advance() and next_event() skip idle channels cheaply:
