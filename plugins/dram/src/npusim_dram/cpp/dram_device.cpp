@@ -891,29 +891,17 @@ inline void DramDevice::idle_arrival(Chan& ch, int32_t b, int32_t id) {
   ch.m_dirty &= ~(uint64_t(1) << b);
   bk.cand_valid = 1;
   bk.cand_mode = ch.heap_mode;
-  if (x.is_write != ch.heap_mode) { bk.cand_acc = -1; mask_unplace(ch, b); return; }  // the other mode's queue
-  // what compute_cand gives for a queue of one access (common policy: FR-FCFS, open row)
-  int cmd = kACT, hit = 0;
-  int64_t t = bk.next_act;
-  if (bk.open_row >= 0) {
-    if (x.row == bk.open_row) { hit = 1; cmd = x.is_write ? kWR : kRD; t = x.is_write ? bk.next_wr : bk.next_rd; }
-    else { cmd = kPRE; t = bk.next_pre; }
-  }
-  bk.cand_acc = id;
-  bk.cand_cmd = cmd;
-  bk.cand_hit = hit;
-  bk.cand_seq = x.seq;
-  bk.cand_key = prio(hit, x.seq);
-  bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
-  mask_place(ch, b, cmd, t);
+  bk.cand_acc = -1;
+  if (x.is_write != ch.heap_mode) { mask_unplace(ch, b); return; }  // the other mode's queue
+  append_cand(ch, bk, id);  // the candidate of a queue holding only this access
+  mask_place(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
 }
 
 template <int F>
 void DramDevice::mask_sync(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
   if (!bk.active || !bank_cand<F>(ch, b, wm)) { mask_unplace(ch, b); return; }
-  const int cmd = bk.cand_cmd;  // the common policy's candidates: open row, so no auto-precharge
-  mask_place(ch, b, cmd, cmd == kACT ? bk.next_act : cmd == kPRE ? bk.next_pre : cmd == kRD ? bk.next_rd : bk.next_wr);
+  mask_place(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
 }
 
 inline void DramDevice::wheel_advance(Chan& ch, int64_t T) {

@@ -91,6 +91,10 @@ class DramDevice final : public MemoryDevice {
     AccQueue rq, wq;              // access ids waiting for this bank, oldest first (linked through Chan::qnext)
   };
   static_assert(sizeof(Bank) == 128, "Bank: two cache lines");
+  // The bank's own constraint on command cmd of the common policy (open row: ACT, PRE, RD or WR).
+  static int64_t bank_bound(const Bank& bk, int cmd) {
+    return cmd == kACT ? bk.next_act : cmd == kPRE ? bk.next_pre : cmd == kRD ? bk.next_rd : bk.next_wr;
+  }
   struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
   struct Unit {  // one pseudo-channel x rank: owns banks, tFAW window, refresh
     int64_t next_act = 0, next_rd = 0, next_wr = 0, next_refab = 0, next_refpb = 0;
