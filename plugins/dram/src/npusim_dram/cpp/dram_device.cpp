@@ -1022,7 +1022,6 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     }
   }
   if (any || pick.key[0] != INT64_MAX) return true;
-  // nothing legal: the earliest cycle a candidate becomes legal (blocked ones: retry next cycle)
   // Nothing legal: a lower bound of the cycle a candidate becomes legal (an earlier decision only finds
   // nothing again). Blocked ones retry next cycle; waiting banks come due on the wheel; for banks already
   // allowed, their group's (or unit's) bound.
