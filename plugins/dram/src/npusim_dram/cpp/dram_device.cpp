@@ -960,25 +960,21 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   const int64_t* const key = ch.ckey;
   const int gsh = bank_bits_;  // bank -> bank group index within the channel
   const uint64_t ok = ch.m_ready & ~blocked;  // candidates whose bank allows them now
-  // drop candidates of units, then of bank groups, whose constraint on command kind k has not passed
-  const int ush = unit_bits_;
-  auto group_ok = [&](uint64_t m, int k) {
-    const int64_t* const ubk = ch.ub[k];
+  // drop the candidates of bank sets (units or bank groups: set bank >> sh, banks masks[set]) whose bound
+  // has not passed
+  auto drop_late = [&](uint64_t m, const int64_t* bound, int sh, const uint64_t* masks) {
     for (uint64_t left = m; left;) {
-      const int u = __builtin_ctzll(left) >> ush;
-      const uint64_t um = umask_[u];
-      if (ubk[u] > T) m &= ~um;
-      left &= ~um;
-    }
-    if (k == 0 && act_unit_bound_only_) return m;  // (see act_unit_bound_only_)
-    const int64_t* const gbk = ch.gb[k];
-    for (uint64_t left = m; left;) {
-      const int g = __builtin_ctzll(left) >> gsh;
-      const uint64_t gm = gmask_[g];
-      if (gbk[g] > T) m &= ~gm;
-      left &= ~gm;
+      const int i = __builtin_ctzll(left) >> sh;
+      if (bound[i] > T) m &= ~masks[i];
+      left &= ~masks[i];
     }
     return m;
+  };
+  // candidates whose unit's and bank group's constraints on command kind k have passed
+  auto group_ok = [&](uint64_t m, int k) {
+    m = drop_late(m, ch.ub[k], unit_bits_, umask_);
+    if (k == 0 && act_unit_bound_only_) return m;  // (see act_unit_bound_only_)
+    return drop_late(m, ch.gb[k], gsh, gmask_);
   };
   // lowest key of a bank set (keys are unique: arrival order)
   auto best = [&](uint64_t m) {
