@@ -725,7 +725,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
         bk.cand_key = prio(1, bk.cand_seq);
         bk.cand_slot = split_<F>() ? 1 : 0;
         ch.m_act &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal ACT (mask_pick)
-        mask_put(ch, b, bk.cand_cmd, x.is_write ? bk.next_wr : bk.next_rd);
+        mask_put(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
       }
       return;
     }
@@ -811,10 +811,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   if (F) {  // it was a legal row hit (mask_pick); its next candidate in this decision's mode (heap_mode), placed now
     ch.m_hit &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);
     ch.bt[b] = kFar;
-    if (bk.active && compute_cand<F>(ch, b, ch.heap_mode)) {
-      const int nc = bk.cand_cmd;  // open row: no auto-precharge
-      mask_put(ch, b, nc, nc == kACT ? bk.next_act : nc == kPRE ? bk.next_pre : nc == kRD ? bk.next_rd : bk.next_wr);
-    }
+    if (bk.active && compute_cand<F>(ch, b, ch.heap_mode)) mask_put(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
   }
   (wr ? ch.nwrite : ch.nread)--;
   const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
