@@ -13,8 +13,9 @@ CPP = Path(__file__).resolve().parent / "cpp"
 
 def load_library() -> None:
     """Compile (once) and load the DRAM C++ sources."""
-    load_cpp("npusim_dram", [CPP / "dram_device.cpp", CPP / "dram_replay.cpp"],
-             [CPP / "dram_spec.hpp", CPP / "acc_queue.hpp", CPP / "pending_list.hpp", CPP / "dram_device.hpp", CPP / "dram_replay.hpp"], [CPP],
+    load_cpp("npusim_dram", [CPP / "dram_device.cpp", CPP / "dram_replay.cpp", CPP / "trace_parse.cpp"],
+             [CPP / "dram_spec.hpp", CPP / "acc_queue.hpp", CPP / "pending_list.hpp", CPP / "dram_device.hpp",
+              CPP / "dram_replay.hpp", CPP / "trace_parse.hpp"], [CPP],
              extra_flags=["-O3", "-fno-semantic-interposition"])  # direct calls and inlining inside the -fPIC library
 
 

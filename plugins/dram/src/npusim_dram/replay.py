@@ -13,31 +13,65 @@ TRACE_BYTES = 32  # Ramulator LoadStoreTrace: one 32-B request per line
 
 
 def parse_trace(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """(addresses int64, is_write int8) of a Ramulator load/store trace (`LD 0x1a2b40` / `ST 4096`)."""
+    """(addresses int64, is_write int8) of a Ramulator load/store trace (`LD 0x1a2b40` / `ST 4096`).
+
+    Lines end at \\n, \\r\\n or \\r; blank lines and lines starting with `#` are skipped; every other line is
+    `LD ADDR` or `ST ADDR` (any case), ADDR a non-negative Python integer literal (decimal, 0x-hex, 0o, 0b)."""
+    import cppyy
+
     path = Path(path)
     if not path.is_file():
         raise WorkloadError(f"trace file not found: {path}")
-    addrs: list[int] = []
-    writes: list[int] = []
-    with path.open() as fh:
-        for lineno, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts or parts[0].startswith("#"):
-                continue
-            op = parts[0].upper()
-            if op not in ("LD", "ST") or len(parts) != 2:
-                raise WorkloadError(f"{path}:{lineno}: expected 'LD ADDR' or 'ST ADDR', got {line.strip()!r}")
-            try:
-                addr = int(parts[1], 0)
-            except ValueError:
-                raise WorkloadError(f"{path}:{lineno}: bad address {parts[1]!r} (decimal or 0x-hex)") from None
-            if addr < 0:
-                raise WorkloadError(f"{path}:{lineno}: negative address {addr}")
-            addrs.append(addr)
-            writes.append(op == "ST")
-    if not addrs:
+    load_library()
+    text = np.fromfile(path, dtype=np.uint8)
+    size = len(text)
+    if size == 0:
         raise WorkloadError(f"{path}: no LD/ST lines")
-    return np.asarray(addrs, dtype=np.int64), np.asarray(writes, dtype=np.int8)
+    cap = int(np.count_nonzero(text == 10) + np.count_nonzero(text == 13)) + 1  # lines at most
+    addrs = np.empty(cap, dtype=np.int64)
+    writes = np.empty(cap, dtype=np.int8)
+    cur = cppyy.gbl.npusim.TraceCursor()
+    while True:
+        cppyy.gbl.npusim.parse_loadstore(text, size, addrs, writes, cur)
+        if cur.pos >= size:
+            break
+        # a line the C++ fast path leaves to the full rules: an error, or a rarer address spelling
+        start = int(cur.pos)
+        end = start
+        while end < size and text[end] not in (10, 13):
+            end += 1
+        line = text[start:end].tobytes().decode("utf-8", errors="replace")
+        parsed = _parse_line(path, int(cur.line), line)
+        if parsed is not None:
+            addrs[cur.n], writes[cur.n] = parsed
+            cur.n += 1
+        if end < size and text[end] == 13 and end + 1 < size and text[end + 1] == 10:
+            end += 1
+        cur.pos = end + 1
+        cur.line += 1
+    n = int(cur.n)
+    if n == 0:
+        raise WorkloadError(f"{path}: no LD/ST lines")
+    return addrs[:n].copy(), writes[:n].copy()
+
+
+def _parse_line(path: Path, lineno: int, line: str) -> tuple[int, int] | None:
+    """(address, is_write) of one trace line, None for a blank or comment line; WorkloadError naming the line."""
+    parts = line.split()
+    if not parts or parts[0].startswith("#"):
+        return None
+    op = parts[0].upper()
+    if op not in ("LD", "ST") or len(parts) != 2:
+        raise WorkloadError(f"{path}:{lineno}: expected 'LD ADDR' or 'ST ADDR', got {line.strip()!r}")
+    try:
+        addr = int(parts[1], 0)
+    except ValueError:
+        raise WorkloadError(f"{path}:{lineno}: bad address {parts[1]!r} (decimal or 0x-hex)") from None
+    if addr < 0:
+        raise WorkloadError(f"{path}:{lineno}: negative address {addr}")
+    if addr >= 1 << 63:
+        raise WorkloadError(f"{path}:{lineno}: address {parts[1]} does not fit in 63 bits")
+    return addr, int(op == "ST")
 
 
 def route(component, addrs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
