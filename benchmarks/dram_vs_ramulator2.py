@@ -37,7 +37,16 @@ CONFIGS = {
     "hbm2_1ch_MOP4CLXOR": dict(channels=1, address_mapping="MOP4CLXOR"),
     "hbm2_16ch_MOP4CLXOR": dict(channels=16, address_mapping="MOP4CLXOR"),
     "hbm2_16ch_RoBaRaCoCh": dict(channels=16, address_mapping="RoBaRaCoCh"),
+    # configs/tpuv3.toml's DRAM: HBM2_1880Mbps at 940 MHz (npusim rescales the ns timings of HBM2_2000Mbps; Ramulator
+    # 2.1 has no such preset and gets the same cycle counts as overrides, see ramulator_timing)
+    "tpuv3": dict(channels=16, freq_mhz=940.0, timing_preset="HBM2_1880Mbps", address_mapping="MOP4CLXOR"),
 }
+# npusim timing names -> Ramulator 2.1 HBM2 timing names (python/ramulator/dram/hbm2.py)
+TIMING_NAMES = {"nBL": "nBL", "nCL": "nCL", "nRCDRD": "nRCDRD", "nRCDWR": "nRCDWR", "nRP": "nRP", "nRAS": "nRAS",
+                "nRC": "nRC", "nWR": "nWR", "nRTP": "nRTPL", "nCWL": "nCWL", "nCCDS": "nCCDS", "nCCDL": "nCCDL",
+                "nRRDS": "nRRDS", "nRRDL": "nRRDL", "nWTRS": "nWTRS", "nWTRL": "nWTRL", "nFAW": "nFAW",
+                "nRFC": "nRFC", "nRFCpb": "nRFCpb", "nRREFD": "nRREFD", "nREFI": "nREFI", "nREFIpb": "nREFIpb",
+                "tck_ps": "tCK_ps"}
 SAT1 = {"per_cycle": 2}    # 2 offers per DRAM cycle: above one channel's peak (1 x 32 B per tCK)
 SAT16 = {"per_cycle": 32}  # 16 channels
 LIGHT = {"every": 4}       # one request per 4 tCK: a quarter of one channel's peak
@@ -66,6 +75,10 @@ def _cases() -> list[dict]:
         out.append(dict(name=f"16ch-{m}-random_w25", config=cfg, trace=dict(kind="random", n=60000, seed=5,
                                                                               span=16 * GIB, write_pct=25),
                         offer=SAT16))
+    for name, recipe in (("stream", dict(kind="stream", n=100000, seed=0, span=16 * GIB)),
+                         ("stream_w25", dict(kind="stream", n=80000, seed=7, span=16 * GIB, write_pct=25)),
+                         ("random_w25", dict(kind="random", n=60000, seed=8, span=16 * GIB, write_pct=25))):
+        out.append(dict(name=f"tpuv3-{name}", config="tpuv3", trace=recipe, offer=SAT16))
     return out
 
 
@@ -77,9 +90,23 @@ def _load_test_module():
     return mod
 
 
+def ramulator_timing(cfg: dict) -> dict:
+    """Ramulator HBM2 timing overrides for a config off the HBM2_2000Mbps preset: npusim's resolved cycle counts
+    (every one: Ramulator derives its secondary timings from the preset's clock before applying overrides)."""
+    if "freq_mhz" not in cfg:
+        return {}
+    from npusim_dram.config import DramConfig, resolve
+
+    spec = resolve(DramConfig(**cfg), "hbm2")["spec"]
+    out = {TIMING_NAMES[k]: int(spec[k]) for k in TIMING_NAMES}
+    out["rate"] = round(2e6 / spec["tck_ps"])
+    return out
+
+
 def ramulator_components(ramu, cfg: dict, frontend, counter_dir: Path | None):
-    """Ramulator 2.1 components equal to npusim's Hbm2Dram defaults with cfg's mapping and channel count."""
+    """Ramulator 2.1 components equal to npusim's Hbm2Dram defaults with cfg's mapping, channels and clock."""
     mapper = getattr(ramu.addr_mapper, cfg["address_mapping"])
+    timing = ramulator_timing(cfg)
     ctrls = []
     for ch in range(cfg["channels"]):
         plugins = []
@@ -88,7 +115,7 @@ def ramulator_components(ramu, cfg: dict, frontend, counter_dir: Path | None):
                 commands_to_count=["ACT", "PREpb", "PREab", "RD", "WR", "RDA", "WRA", "REFab", "REFpb"],
                 path=str(counter_dir / f"cmds_{ch}.csv"))]
         ctrls.append(ramu.controller.HBM12(
-            dram=ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps"),
+            dram=ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps", **timing),
             scheduler=ramu.scheduler.FRFCFS(), refresh_manager=ramu.refresh_manager.AllBank(),
             row_policy=ramu.row_policy.Open(), addr_mapper=mapper(),
             read_buffer_size=32, write_buffer_size=32, wr_high_watermark=0.8, wr_low_watermark=0.2,
@@ -237,6 +264,7 @@ def crosscheck(ramu, case: dict, tmp: Path, driver_stats: dict) -> None:
 
 
 def main() -> None:
+    """Run every case through Ramulator (each variant) and npusim, print the tables, optionally record."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ramulator", required=True, help="built Ramulator 2.1 source tree")
     ap.add_argument("--commit", default="", help="Ramulator commit (default: git -C DIR rev-parse HEAD)")
@@ -244,6 +272,8 @@ def main() -> None:
     ap.add_argument("--crosscheck", action="store_true", help="also run LoadStoreTrace via Simulation::run")
     ap.add_argument("-k", dest="only", default="", help="only cases whose name contains this")
     args = ap.parse_args()
+    if args.write and args.only:
+        raise SystemExit("--write records every case: drop -k")
     rdir = Path(args.ramulator).resolve()
     commit = args.commit or subprocess.run(["git", "-C", str(rdir), "rev-parse", "HEAD"], capture_output=True,
                                            text=True).stdout.strip()
@@ -293,6 +323,7 @@ def main() -> None:
 
 
 def _print_table(rows) -> None:
+    """One line per case: npusim / Ramulator end time, bandwidth, read latency, row outcomes, ACT, REF."""
     hdr = (f"{'case':<28} {'end cyc npu/ram':>17} {'d%':>6} {'GB/s npu/ram':>13} {'rd lat npu/ram':>15} "
            f"{'hit/miss/conf npusim':>21} {'hit/miss/conf ramulator':>24} {'ACT npu/ram':>13} {'REF n/r':>8}")
     print(hdr)

@@ -126,6 +126,7 @@ for _m in ("RoBaRaCoCh", "MOP4CLXOR"):
                                "ramulator2_act1_rowhit": ACTIVE}
     KNOWN[f"{_m}-random_w25_light"] = dict.fromkeys(ALL, ACTIVE)
     KNOWN[f"16ch-{_m}-random_w25"] = dict.fromkeys(ALL, ACTIVE)
+KNOWN["tpuv3-random_w25"] = dict.fromkeys(ALL, ACTIVE)
 
 
 def _params(agreeing_only: bool = False):
