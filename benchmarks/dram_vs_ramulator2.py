@@ -10,6 +10,13 @@ requests like Ramulator's LoadStoreTrace frontend but, unlike Simulation::run (w
 request is accepted), ticks on until every request has completed. --crosscheck also runs the LoadStoreTrace
 frontend through Ramulator's own Simulation loop and checks that its statistics equal the driver's at the
 moment the last request was accepted.
+
+Building Ramulator 2.1 offline (its CMake fetches yaml-cpp 0.9.0, fmt 10.2.1, nanobind 2.4.0 + robin-map): unpack
+those into DIR/ext/{yaml-cpp,fmt,nanobind} (robin-map into nanobind/ext/robin_map), then
+  cmake -S DIR -B BUILD -DCMAKE_BUILD_TYPE=Release -DFETCHCONTENT_FULLY_DISCONNECTED=ON \
+    -DFETCHCONTENT_SOURCE_DIR_YAML-CPP=DIR/ext/yaml-cpp -DFETCHCONTENT_SOURCE_DIR_FMT=DIR/ext/fmt \
+    -DFETCHCONTENT_SOURCE_DIR_NANOBIND=DIR/ext/nanobind -DPython_EXECUTABLE=$(which python)
+  make -C BUILD -j1 _ramulator     # libramulator.so in DIR, the bindings in DIR/python/ramulator
 """
 from __future__ import annotations
 
