@@ -27,6 +27,25 @@ def _cpp_out(pol):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=cache_strings(), stream=ops)
 def test_cpp_matches_reference(text, stream):
+    _compare(text, stream)
+
+
+# Sets of 64 ways and more pick their victim through a tournament tree (l2_policy.hpp), not the scan: streams
+# over more lines than ways, so sets fill up, evict and refill (PyTorchSim's string has 512 ways).
+wide_ops = st.lists(st.tuples(st.sampled_from(["acc", "acc", "fill"]), st.integers(0, 89),
+                              st.sampled_from([0, 1, 3]), st.booleans(), st.sampled_from([0, 32]),
+                              st.sampled_from([8, 8, 8, 2])), min_size=200, max_size=600)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(assoc=st.sampled_from([64, 65, 80]), rep=st.sampled_from("LF"), alloc=st.sampled_from("mf"),
+       wp=st.sampled_from("BT"), stream=wide_ops)
+def test_cpp_matches_reference_with_wide_sets(assoc, rep, alloc, wp, stream):
+    _compare(f"S:1:{LINE}:{assoc},{rep}:{wp}:{alloc}:N,A:48:3,8:0,32", stream)
+
+
+def _compare(text, stream):
+    """Run `stream` through the C++ policy and the reference; every outcome, request and stat must agree."""
     geom = parse_cache_string(text)
     cpp = functional_policy(text)
     ref = ReferenceSlice(geom)

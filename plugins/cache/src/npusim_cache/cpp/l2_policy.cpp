@@ -4,6 +4,7 @@
 // allocate-on-miss reserves the line at lookup, allocate-on-fill picks the victim when data returns.
 #include "l2_policy.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <stdexcept>
 
@@ -32,7 +33,54 @@ L2Policy::L2Policy(const Params& p) : p_(p) {
   lines_.resize((size_t)(p.sets * p.assoc));
   key_.resize(lines_.size());
   for (size_t i = 0; i < lines_.size(); ++i) rekey((int)i);
-  tags_.reserve(lines_.size() * 2);
+  tags_ = FlatMap((int64_t)lines_.size());
+  const int32_t n_mshr = std::max<int32_t>(p.mshr_entries, 0);
+  wstride_ = std::max<int32_t>(p.mshr_max_merge, 1);
+  mshr_ = FlatMap(n_mshr);
+  entries_.resize((size_t)n_mshr);
+  waiters_.resize((size_t)n_mshr * wstride_);
+  for (int32_t i = n_mshr - 1; i >= 0; --i) free_entries_.push_back(i);
+  use_tree_ = p.assoc >= 64;  // below that the scan of a set's keys is as fast as keeping a tree
+  if (use_tree_) {
+    tree_p_ = 1;
+    while (tree_p_ < p.assoc) tree_p_ *= 2;
+    tree_.assign((size_t)(p.sets * 2 * tree_p_), -1);
+    for (int64_t set = 0; set < p.sets; ++set) {
+      int32_t* t = tree_.data() + set * 2 * tree_p_;
+      for (int w = 0; w < p.assoc; ++w) t[tree_p_ + w] = w;
+      for (int node = tree_p_ - 1; node >= 1; --node) {
+        const int32_t a = t[2 * node], b = t[2 * node + 1];
+        const int64_t* k = key_.data() + set * p.assoc;
+        t[node] = b < 0 || (a >= 0 && k[a] <= k[b]) ? a : b;
+      }
+    }
+  }
+}
+
+void L2Policy::tree_update(int idx) {
+  const int64_t set = idx / p_.assoc;
+  int32_t* t = tree_.data() + set * 2 * tree_p_;
+  const int64_t* k = key_.data() + set * p_.assoc;
+  const int32_t way = idx % p_.assoc;
+  for (int node = (tree_p_ + way) >> 1; node >= 1; node >>= 1) {
+    const int32_t a = t[2 * node], b = t[2 * node + 1];  // a: the lower ways (wins ties); b < 0: padding
+    const int32_t w = b < 0 || k[a] <= k[b] ? a : b;
+    if (w == t[node] && w != way) return;  // same winner, its key unchanged: the nodes above stand
+    t[node] = w;
+  }
+}
+
+int32_t L2Policy::new_entry(int64_t saddr) {
+  int32_t i;
+  if (!free_entries_.empty()) { i = free_entries_.back(); free_entries_.pop_back(); }
+  else {  // more MSHRs than configured are never requested (access() checks the limit); grow regardless
+    i = (int32_t)entries_.size();
+    entries_.emplace_back();
+    waiters_.resize(entries_.size() * (size_t)wstride_);
+  }
+  entries_[i] = Entry();
+  mshr_.put(saddr, i);
+  return i;
 }
 
 int64_t L2Policy::set_of(int64_t addr) const {
@@ -57,20 +105,23 @@ int64_t L2Policy::dirty_sectors() const {
 
 int64_t L2Policy::sector_addr(int64_t addr) const { return addr - addr % atom_; }
 
-int L2Policy::find(int64_t block) const {
-  auto it = tags_.find(block);
-  return it == tags_.end() ? -1 : it->second;
-}
+int L2Policy::find(int64_t block) const { return tags_.find(block); }
 
 void L2Policy::rekey(int idx) {
   const Line& l = lines_[idx];
-  if (l.reserved) key_[idx] = INT64_MAX;
-  else if (l.block < 0) key_[idx] = INT64_MIN + idx % p_.assoc;
-  else key_[idx] = p_.replacement == 0 ? l.last : l.alloc;
+  const int64_t key = l.reserved ? INT64_MAX : l.block < 0 ? INT64_MIN + idx % p_.assoc
+                                                           : p_.replacement == 0 ? l.last : l.alloc;
+  if (key == key_[idx]) return;
+  key_[idx] = key;
+  if (!tree_.empty()) tree_update(idx);
 }
 
 int L2Policy::victim(int64_t set) const {
   const int64_t* k = key_.data() + set * p_.assoc;
+  if (use_tree_) {
+    const int32_t w = tree_[set * 2 * tree_p_ + 1];
+    return k[w] == INT64_MAX ? -1 : (int)(set * p_.assoc + w);
+  }
   int best = 0;
   int64_t best_key = k[0];
   for (int w = 1; w < p_.assoc; ++w) {
@@ -113,7 +164,7 @@ void L2Policy::allocate(int idx, int64_t block, int64_t now) {
   l = Line();
   l.block = block;
   l.last = l.alloc = now;
-  tags_[block] = idx;
+  tags_.put(block, idx);
   rekey(idx);
 }
 
@@ -184,12 +235,12 @@ int L2Policy::access(int64_t addr, int32_t is_write, int32_t bytes, int64_t mq_f
     rekey(li);
     outcome = kHit;
   } else {
-    auto mit = mshr_.find(saddr);
-    if (mit != mshr_.end()) {  // the sector's fetch is in flight
-      Entry& e = mit->second;
+    const int32_t ei = mshr_.find(saddr);
+    if (ei >= 0) {  // the sector's fetch is in flight
+      Entry& e = entries_[ei];
       if (!is_write) {
-        if ((int)e.waiters.size() >= p_.mshr_max_merge) { ++reservation_fails; return kReservationFail; }
-        e.waiters.push_back(token);
+        if (e.nwait >= p_.mshr_max_merge) { ++reservation_fails; return kReservationFail; }
+        waiters_[(size_t)ei * wstride_ + e.nwait++] = token;
         done_ = kDoneOnFill;
         outcome = kMshrMerge;
       } else if (p_.write_alloc >= 2) {  // write-back + fetch-on-write / lazy: merge data into the fill
@@ -218,7 +269,7 @@ int L2Policy::access(int64_t addr, int32_t is_write, int32_t bytes, int64_t mq_f
         if (v < 0) { ++reservation_fails; return kReservationFail; }  // every line of the set reserved
         wb = wb_count(v);
       }
-      if ((int64_t)mshr_.size() >= p_.mshr_entries || mq_free < 1 + naive + wb) {
+      if (mshr_.size() >= p_.mshr_entries || mq_free < 1 + naive + wb) {
         ++reservation_fails;
         return kReservationFail;
       }
@@ -238,9 +289,10 @@ int L2Policy::access(int64_t addr, int32_t is_write, int32_t bytes, int64_t mq_f
         l.last = now;
         track(li, before);
       }
-      Entry& e = mshr_[saddr];
+      const int32_t ni = new_entry(saddr);
+      Entry& e = entries_[ni];
       e.modified = was_dirty_partial || (is_write && !naive);
-      if (!is_write) { e.waiters.push_back(token); done_ = kDoneOnFill; }
+      if (!is_write) { waiters_[(size_t)ni * wstride_ + e.nwait++] = token; done_ = kDoneOnFill; }
       else done_ = naive ? kDoneOnAck : kDoneNow;
       outcome = present ? kSectorMiss : kMiss;
     }
@@ -259,10 +311,11 @@ int L2Policy::access(int64_t addr, int32_t is_write, int32_t bytes, int64_t mq_f
 int L2Policy::fill(int64_t saddr, int64_t now) {
   out_.clear();
   released_.clear();
-  auto mit = mshr_.find(saddr);
-  if (mit == mshr_.end()) return 0;
-  Entry e = std::move(mit->second);
-  mshr_.erase(mit);
+  const int32_t ei = mshr_.find(saddr);
+  if (ei < 0) return 0;
+  const Entry e = entries_[ei];
+  mshr_.erase(saddr);
+  free_entries_.push_back(ei);
   int64_t block = saddr / p_.line_bytes;
   uint64_t bit = uint64_t(1) << ((saddr % p_.line_bytes) / atom_);
   int li = find(block);
@@ -286,7 +339,8 @@ int L2Policy::fill(int64_t saddr, int64_t now) {
     l.dirty |= bit;
   }
   track(li, before);
-  released_ = std::move(e.waiters);
+  const int64_t* w = waiters_.data() + (size_t)ei * wstride_;
+  released_.assign(w, w + e.nwait);
   return (int)released_.size();
 }
 
@@ -311,7 +365,7 @@ int64_t L2Policy::flush() {
     l.dirty = 0;
     track((int)idx, before);
   }
-  for (auto& kv : mshr_) kv.second.flush_on_fill = true;
+  mshr_.for_each([&](int64_t, int32_t ei) { entries_[ei].flush_on_fill = true; });
   return (int64_t)out_.size();
 }
 

@@ -5,8 +5,9 @@
 // functional-lookup entry point the tests compare against a Python reference model.
 #pragma once
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
+
+#include "flat_map.hpp"
 
 namespace npusim {
 namespace l2 {
@@ -79,8 +80,8 @@ class L2Policy {
   int64_t set_of(int64_t addr) const;  // set index of a slice-local address
   int64_t sector_addr(int64_t addr) const;
   int32_t atom_bytes() const { return atom_; }
-  int64_t pending_fills() const { return (int64_t)mshr_.size(); }
-  bool has_mshr(int64_t sector_addr) const { return mshr_.count(sector_addr) != 0; }
+  int64_t pending_fills() const { return mshr_.size(); }
+  bool has_mshr(int64_t sector_addr) const { return mshr_.find(sector_addr) >= 0; }
   int64_t occupancy_sectors() const { return occ_; }
   int64_t dirty_sectors() const;  // modified sectors now held (not yet written back)
   int64_t capacity_bytes() const { return p_.sets * p_.assoc * (int64_t)p_.line_bytes; }
@@ -99,13 +100,15 @@ class L2Policy {
     int64_t last = 0, alloc = 0;        // LRU / FIFO stamps
     uint64_t valid = 0, dirty = 0, reserved = 0, unreadable = 0;  // per-sector bit masks
   };
-  struct Entry {
-    std::vector<int64_t> waiters;
+  struct Entry {  // an MSHR; its waiting tokens are waiters_[index * wstride_ ...][0, nwait)
+    int32_t nwait = 0;
     bool modified = false;  // a write merged into the pending fill: sector becomes dirty on fill
     bool flush_on_fill = false;  // pending at a flush(): a modified fill is written back on arrival
   };
   int find(int64_t block) const;
   int victim(int64_t set) const;  // way index in lines_, or -1 when every line is reserved
+  int32_t new_entry(int64_t saddr);  // a free MSHR for sector saddr (the caller checked the limit)
+  void tree_update(int idx);         // victim tree path of line idx after its key changed
   void evict(int idx);             // writes back dirty sectors, frees the line
   void allocate(int idx, int64_t block, int64_t now);
   int wb_count(int idx) const;
@@ -121,8 +124,19 @@ class L2Policy {
   // Replacement priority per line, contiguous so the victim search is one vectorisable argmin:
   // invalid = INT64_MIN + way (lowest way first), reserved = INT64_MAX (never), else the LRU/FIFO stamp.
   std::vector<int64_t> key_;
-  std::unordered_map<int64_t, int> tags_;
-  std::unordered_map<int64_t, Entry> mshr_;
+  // Highly associative sets (64 ways and more, e.g. PyTorchSim's 512): per set a tournament tree over its
+  // ways' keys (tree_[set * 2P + node], node 1 the root, leaves P .. P + ways - 1 hold way numbers; an
+  // inner node the way of the lower key of its children, the left one on ties), so the victim is the
+  // root (the lowest key, lowest way on ties: what the scan finds) and a key change costs log2(P) steps.
+  bool use_tree_ = false;
+  int32_t tree_p_ = 0;
+  std::vector<int32_t> tree_;
+  FlatMap tags_;               // block -> line index
+  FlatMap mshr_;               // sector address -> index in entries_
+  std::vector<Entry> entries_;  // MSHR pool (mshr_entries), free ones listed in free_entries_
+  std::vector<int32_t> free_entries_;
+  std::vector<int64_t> waiters_;
+  int32_t wstride_ = 1;        // waiter slots per MSHR (the merge limit, at least 1)
   std::vector<Downstream> out_;
   std::vector<int64_t> released_;
   int done_ = kDoneNow;

@@ -107,9 +107,17 @@ void SectoredL2::enqueue_out(int i, Tick t, int32_t token_orig) {
       r.tenant = origs_[token_orig].req.tenant;
     }
     s.mq.push_back(Pending{r, t + period_});  // leaves at the earliest one cycle after the tag lookup
-    inflight_[r.id] = Inflight{i, d.kind, d.token};
+    track_downstream(r.id, Inflight{i, d.kind, d.token});
   }
   note_occupancy(i);
+}
+
+void SectoredL2::track_downstream(int64_t id, const Inflight& f) {
+  int32_t k;
+  if (!inflight_free_.empty()) { k = inflight_free_.back(); inflight_free_.pop_back(); }
+  else { k = (int32_t)inflight_pool_.size(); inflight_pool_.emplace_back(); }
+  inflight_pool_[k] = f;
+  inflight_.put(id, k);
 }
 
 void SectoredL2::note_occupancy(int i) {
@@ -154,7 +162,7 @@ void SectoredL2::step_slice(int i, Tick t) {
     MemRequest r = o.req;
     r.id = next_id_++;
     s.mq.push_back(Pending{r, t + period_});
-    inflight_[r.id] = Inflight{i, kBypass, a.orig};
+    track_downstream(r.id, Inflight{i, kBypass, a.orig});
   } else {
     int64_t mq_free = (int64_t)mq_size_ - (int64_t)s.mq.size();
     int r = s.pol.access(a.addr, o.req.is_write, a.bytes, mq_free, ++s.stamp, a.orig);
@@ -178,7 +186,7 @@ bool SectoredL2::flush_step(int i, Tick t) {
   r.is_write = 1;
   r.channel = i;
   s.mq.push_back(Pending{r, t + period_});
-  inflight_[r.id] = Inflight{i, l2::kWriteBack, -1};
+  track_downstream(r.id, Inflight{i, l2::kWriteBack, -1});
   s.fq.pop_front();
   s.next_proc = t + (Tick)std::max(1, (d.bytes + port_bytes_ - 1) / port_bytes_) * period_;
   return true;
@@ -201,10 +209,11 @@ int64_t SectoredL2::flush(Tick now) {
 }
 
 void SectoredL2::on_downstream(const MemCompletion& c) {
-  auto it = inflight_.find(c.req.id);
-  if (it == inflight_.end()) throw std::logic_error("SectoredL2: completion of an unknown downstream request");
-  Inflight f = it->second;
-  inflight_.erase(it);
+  const int32_t k = inflight_.find(c.req.id);
+  if (k < 0) throw std::logic_error("SectoredL2: completion of an unknown downstream request");
+  const Inflight f = inflight_pool_[k];
+  inflight_.erase(c.req.id);
+  inflight_free_.push_back(k);
   Slice& s = slices_[f.slice];
   Tick t = edge(c.time);
   if (s.blocked) {

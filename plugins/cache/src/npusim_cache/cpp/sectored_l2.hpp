@@ -5,7 +5,6 @@
 #include <deque>
 #include <queue>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "l2_policy.hpp"
@@ -66,13 +65,16 @@ class SectoredL2 : public CacheDevice {
   int32_t new_orig(const MemRequest& req, Tick now, int32_t parts, int32_t bypass);
   void enqueue_out(int i, Tick t, int32_t token_orig);
   void note_occupancy(int i);
+  void track_downstream(int64_t id, const Inflight& f);  // remember what downstream request id means
   bool flush_step(int i, Tick t);
   Tick edge(Tick t) const { return next_edge(t, period_); }
 
   std::vector<Slice> slices_;
   std::vector<Orig> origs_;
   std::vector<int32_t> free_origs_;
-  std::unordered_map<int64_t, Inflight> inflight_;
+  l2::FlatMap inflight_;                  // downstream id -> index in inflight_pool_
+  std::vector<Inflight> inflight_pool_;
+  std::vector<int32_t> inflight_free_;
   std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_q_;
   std::vector<MemCompletion> dbuf_;
   MemoryDevice* down_ = nullptr;
