@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from npusim_cache.sectored import load_library
 
 # keys from a narrow range and a few far ones collide in the table and build probe runs that erases must repair
-keys = st.one_of(st.integers(0, 40), st.sampled_from([-1, 1 << 40, (1 << 62) + 3, -(1 << 50)]))
+FAR = (-1, 1 << 40, (1 << 62) + 3, -(1 << 50))
+keys = st.one_of(st.integers(0, 40), st.sampled_from(FAR))
 ops = st.lists(st.tuples(st.sampled_from(["put", "put", "erase", "find"]), keys, st.integers(0, 1000)), max_size=300)
 
 
@@ -23,10 +24,32 @@ def test_flat_map_matches_a_dict(ops, expected):
         if op == "put":
             m.put(key, value)
             ref[key] = value
-        elif op == "erase":
+        elif op == "erase":  # the backward shift must keep every other key reachable
             m.erase(key)
             ref.pop(key, None)
+            assert all(m.find(k) == ref.get(k, -1) for k in (*range(41), *FAR))
         assert m.find(key) == ref.get(key, -1)
         assert m.size() == len(ref)
-    for key in range(-2, 42):
-        assert m.find(key) == ref.get(key, -1)
+
+
+def test_flat_map_random_churn():
+    """Seeded churn over 41 keys (dense probe runs, every erase checked against a dict for every key)."""
+    import random
+
+    load_library()
+    import cppyy
+
+    for seed in range(30):
+        rng = random.Random(seed)
+        m = cppyy.gbl.npusim.l2.FlatMap(1)
+        ref: dict[int, int] = {}
+        for _ in range(80):
+            key = rng.randint(0, 40)
+            if rng.random() < 0.6:
+                m.put(key, seed)
+                ref[key] = seed
+            else:
+                m.erase(key)
+                ref.pop(key, None)
+                assert [m.find(k) for k in range(41)] == [ref.get(k, -1) for k in range(41)], seed
+        assert m.size() == len(ref)
