@@ -26,8 +26,8 @@ def addr_of(comp: CycleDram, pc=0, rank=0, bg=0, bank=0, row=0, col=0) -> int:
     s = comp.resolved["spec"]
     assert comp.config.address_mapping == "RoBaRaCoCh"
     a = row
-    for value, size in ((bank, s["banks"]), (bg, s["bankgroups"]), (rank, s["ranks"]), (col, s["columns"]),
-                        (pc, s["pcs"])):
+    for value, size in ((bank, s["banks"]), (bg, s["bankgroups"]), (rank, s["ranks"]), (pc, s["pcs"]),
+                        (col, s["columns"])):
         a = a * size + value
     addr = a * s["req_bytes"]
     assert list(comp.cpp.decode(addr)) == [pc, rank, bg, bank, row, col]

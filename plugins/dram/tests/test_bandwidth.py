@@ -32,9 +32,11 @@ def test_mapping_moves_streaming_bandwidth():
         comp = make("hbm2", freq_mhz=940, channels=4, address_mapping=mapping, refresh="none")
         pct[mapping] = run_trace(comp, np.arange(N) * 32)["bandwidth_pct_of_peak"]
     sp = make("hbm2").resolved["spec"]
-    # one bank per pseudo-channel streams at most one access per tCCD_L instead of per tBL
-    assert pct["RoBaRaCoCh"] <= 100.0 * sp["nBL"] / sp["nCCDL"] + 25.0
-    assert pct["MOP4CLXOR"] >= 1.3 * pct["RoBaRaCoCh"]
+    # RoBaRaCoCh puts the column lowest: a stream reads the 32 columns of one bank at one access per tCCD_L
+    # (instead of per tBL), then the same bank of the other pseudo-channel (the two overlap only while the
+    # controller queue spans the switch): about nBL / nCCDL of peak on long streams (Ramulator 2.1: 50%)
+    assert pct["RoBaRaCoCh"] <= 100.0 * sp["nBL"] / sp["nCCDL"] + 12.0
+    assert pct["MOP4CLXOR"] >= 1.5 * pct["RoBaRaCoCh"]  # DESIGN.md: the mapping alone moves streaming 1.7x
     assert pct["ChRaBaRoCo"] <= 100.0 / 4  # a 768-KB stream stays inside channel 0 of 4
 
 

@@ -59,11 +59,13 @@ def test_closed_row_policy_turns_the_hit_into_a_miss():
 def test_fixed_latency_and_multi_access_request():
     comp = make("hbm2", refresh="none", latency_cycles=10)
     s = comp.resolved["spec"]
-    # 64 B at column 0 = two 32-B accesses: pc0 and pc1 (RoBaRaCoCh puts the pseudo-channel lowest), both idle;
-    # the second ACT waits one cycle for the channel's row command bus, and the request completes once.
+    # 64 B at column 0 = two 32-B accesses to columns 0 and 1 of one bank (RoBaRaCoCh puts the column lowest):
+    # one ACT, the first RD tRCD later, the second a row hit tCCD_L after it; the request completes once, with
+    # its last access.
     lat = _lat(comp, [(0, 0, addr_of(comp, row=3), 64, False)])
-    assert lat == [(1 + s["nRCDRD"] + s["nCL"] + s["nBL"] + 10) * s["tck_ps"]]
-    assert comp.stats()["reads"] == 1 and comp.stats()["row_misses"] == 2
+    assert lat == [(s["nRCDRD"] + s["nCCDL"] + s["nCL"] + s["nBL"] + 10) * s["tck_ps"]]
+    st = comp.stats()
+    assert st["reads"] == 1 and st["row_misses"] == 1 and st["row_hits"] == 1
 
 
 def test_min_latency_is_a_true_lower_bound():

@@ -59,7 +59,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   {  // field positions in (address >> rb_bits_) per mapping, LSB first (see decode_inline)
     const int bits[6] = {pc_bits_, rank_bits_, bg_bits_, bank_bits_, row_bits_, col_bits_};
     const int lo = std::min(2, col_bits_);
-    int order[6] = {0, 5, 1, 2, 3, 4};                                // RoBaRaCoCh: Ch Co Ra Bg Ba Ro
+    int order[6] = {5, 0, 1, 2, 3, 4};                                // RoBaRaCoCh: Co Pc Ra Bg Ba Ro
     if (s.mapping == 1) { const int o[6] = {5, 4, 3, 2, 1, 0}; std::copy(o, o + 6, order); }  // Co Ro Ba Bg Ra Ch
     if (s.mapping == 2) { const int o[6] = {5, 0, 1, 2, 3, 4}; std::copy(o, o + 6, order); }  // Co[lo] Ch Ra Bg Ba Co[hi] Ro
     int at = 0;
@@ -127,8 +127,10 @@ inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
   int64_t a = local >> rb_bits_;
   int64_t pc = 0, rank = 0, bg = 0, bank = 0, col = 0, row = 0;
   // all organisation sizes are powers of two (checked in Python), so fields are masks and shifts
-  if (M == 0) {  // RoBaRaCoCh (Ramulator 2 linear_mappers): LSB Ch(=pseudo-channel), Co, Ra, Bg, Ba, Ro
-    pc = take(a, pc_bits_); col = take(a, col_bits_); rank = take(a, rank_bits_);
+  if (M == 0) {  // RoBaRaCoCh (Ramulator 2 ro_ba_ra_co_ch / linear_mappers): the channel is the lowest field of the
+    // global address (map_global); within the channel LSB first Co, then the levels below the channel in order
+    // (Pc, Ra, Bg, Ba) and Ro
+    col = take(a, col_bits_); pc = take(a, pc_bits_); rank = take(a, rank_bits_);
     bg = take(a, bg_bits_); bank = take(a, bank_bits_); row = a;
   } else if (M == 1) {  // ChRaBaRoCo: LSB Co, Ro, Ba, Bg, Ra, Ch
     col = take(a, col_bits_); row = take(a, row_bits_); bank = take(a, bank_bits_);
