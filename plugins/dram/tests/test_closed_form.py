@@ -14,18 +14,26 @@ def _lat(comp, reqs):
     return [done - sent for _, sent, done, *_ in out]
 
 
+def _act_extra(s: dict) -> int:
+    """Cycles of an ACT beyond its first: tRCD runs from its last cycle (HBM2: a two-cycle ACT, JESD235)."""
+    return s["act_cycles"] - 1
+
+
 @pytest.mark.parametrize("standard", ["hbm2", "hbm3", "ddr4", "lpddr5"])
 def test_idle_read_is_trcd_tcl_tbl(standard):
     comp = make(standard, refresh="none")
     s = comp.resolved["spec"]
-    assert _lat(comp, [(0, 0, addr_of(comp, row=5), 32, False)]) == [(s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]]
+    assert s["act_cycles"] == (2 if standard == "hbm2" else 1)
+    want = (_act_extra(s) + s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]
+    assert _lat(comp, [(0, 0, addr_of(comp, row=5), 32, False)]) == [want]
 
 
 @pytest.mark.parametrize("standard", ["hbm2", "ddr4"])
 def test_idle_write_is_trcdwr_tcwl_tbl(standard):
     comp = make(standard, refresh="none")
     s = comp.resolved["spec"]
-    assert _lat(comp, [(0, 0, addr_of(comp, row=5), 32, True)]) == [(s["nRCDWR"] + s["nCWL"] + s["nBL"]) * s["tck_ps"]]
+    want = (_act_extra(s) + s["nRCDWR"] + s["nCWL"] + s["nBL"]) * s["tck_ps"]
+    assert _lat(comp, [(0, 0, addr_of(comp, row=5), 32, True)]) == [want]
 
 
 def test_row_hit_is_tcl_tbl():
@@ -44,6 +52,7 @@ def test_row_conflict_is_trp_trcd_tcl_tbl():
     t1 = GAP_CYCLES * s["tck_ps"]
     lat = _lat(comp, [(0, 0, addr_of(comp, bank=2, row=7), 32, False),
                       (t1, 0, addr_of(comp, bank=2, row=8), 32, False)])
+    # the ACT's extra cycle cancels: PRE -> ACT is one cycle shorter, ACT -> RD one longer (JESD235)
     assert lat[1] == (s["nRP"] + s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]
     assert comp.stats()["row_conflicts"] == 1
 
@@ -53,7 +62,7 @@ def test_closed_row_policy_turns_the_hit_into_a_miss():
     s = comp.resolved["spec"]
     t1 = GAP_CYCLES * s["tck_ps"]
     lat = _lat(comp, [(0, 0, addr_of(comp, row=7, col=0), 32, False), (t1, 0, addr_of(comp, row=7, col=1), 32, False)])
-    assert lat == [(s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]] * 2
+    assert lat == [(_act_extra(s) + s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]] * 2
 
 
 def test_fixed_latency_and_multi_access_request():
@@ -63,7 +72,7 @@ def test_fixed_latency_and_multi_access_request():
     # one ACT, the first RD tRCD later, the second a row hit tCCD_L after it; the request completes once, with
     # its last access.
     lat = _lat(comp, [(0, 0, addr_of(comp, row=3), 64, False)])
-    assert lat == [(s["nRCDRD"] + s["nCCDL"] + s["nCL"] + s["nBL"] + 10) * s["tck_ps"]]
+    assert lat == [(_act_extra(s) + s["nRCDRD"] + s["nCCDL"] + s["nCL"] + s["nBL"] + 10) * s["tck_ps"]]
     st = comp.stats()
     assert st["reads"] == 1 and st["row_misses"] == 1 and st["row_hits"] == 1
 

@@ -61,10 +61,18 @@ def test_no_command_violates_a_timing_constraint(cfg, reqs):
 
 def test_checker_catches_violations():
     spec = make("hbm2").resolved["spec"]
-    ok = [(0, 0, 0, 0, 0, 0, 0, 5), (spec["nRCDRD"], 2, 0, 0, 0, 0, 0, 5)]
+    assert spec["act_cycles"] == 2  # HBM2: a two-cycle ACT; tRCD runs from its second cycle (JESD235)
+    ok = [(0, 0, 0, 0, 0, 0, 0, 5), (spec["nRCDRD"] + 1, 2, 0, 0, 0, 0, 0, 5)]
     assert check(ok, spec) == []
-    early = [(0, 0, 0, 0, 0, 0, 0, 5), (spec["nRCDRD"] - 1, 2, 0, 0, 0, 0, 0, 5)]
+    early = [(0, 0, 0, 0, 0, 0, 0, 5), (spec["nRCDRD"], 2, 0, 0, 0, 0, 0, 5)]
     assert any("needs" in e for e in check(early, spec))
+    # PRE -> ACT ends at the ACT's last cycle: it may start tRP - 1 after the PRE, not earlier
+    pre_act = [(0, 0, 0, 0, 0, 0, 0, 5), (spec["nRAS"] + 1, 1, 0, 0, 0, 0, 0, 5)]
+    assert check(pre_act + [(spec["nRAS"] + spec["nRP"], 0, 0, 0, 0, 0, 0, 6)], spec) == []
+    assert any("needs" in e for e in check(pre_act + [(spec["nRAS"] + spec["nRP"] - 1, 0, 0, 0, 0, 0, 0, 6)], spec))
+    # the ACT holds the row bus for two cycles: a PRE to another bank one cycle later collides
+    held = [(0, 0, 0, 0, 0, 0, 0, 5), (50, 0, 0, 0, 0, 1, 0, 5), (51, 1, 0, 0, 0, 0, 0, 5)]
+    assert any("bus still busy" in e for e in check(held, spec))
     wrong_row = [(0, 0, 0, 0, 0, 0, 0, 5), (100, 2, 0, 0, 0, 0, 0, 6)]
     assert any("without row" in e for e in check(wrong_row, spec))
     ddr4 = make("ddr4").resolved["spec"]

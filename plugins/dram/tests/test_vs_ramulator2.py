@@ -99,30 +99,38 @@ def _reference() -> dict:
 
 # Known differences, each explained in the README ("npusim vs Ramulator 2") and reported to the lead; the cases
 # they touch are strict xfails, so fixing one in npusim turns its cases into failures until the mark goes.
-ACT2 = ("Ramulator's HBM2 ACT is a 2-cycle row-bus command (JESD235: +1 cycle on ACT->RD/WR/PRE/REF, -1 on "
-        "PRE/REF->ACT, the row bus busy 2 cycles); npusim's ACT takes one cycle")
+ACT1 = ("this reference runs HBM2's ACT as a 1-cycle command (Ramulator's command_cycles emptied); npusim keeps "
+        "JESD235's 2-cycle ACT (+1 cycle on ACT->RD/WR/PRE/REF, -1 on PRE/REF->ACT, the row bus busy 2 cycles), as "
+        "Ramulator 2.1 itself does")
 ACTIVE = ("Ramulator moves an activated request into an active buffer: it leaves the 32-entry read/write buffer, "
           "its column command goes first and its bank is not precharged (by another request, a refresh or a "
           "read/write mode switch) until it is served; npusim keeps it queued and can close its row first")
 FRFCFS = ("Ramulator's FRFCFS issues the oldest ready PRE even while the open row has queued hits; npusim "
           "serves a bank's queued hits before precharging it, as Ramulator's FRFCFS-RowHit scheduler does")
+LIGHT = ("with the 2-cycle ACT a conflict holds the row bus 3 cycles, so one random request per 4 tCK keeps it 75% "
+         "busy: npusim's read latency is 3% (2.9-3.0 cycles) below Ramulator's there with equal end times; the order "
+         "in which queued row commands are served differs, not yet traced to one mechanism")
 # Reference variants: Ramulator 2.1 as PyTorchSim configures it; the same with a 1-cycle HBM2 ACT; and also with its
-# FRFCFS-RowHit scheduler (benchmarks/dram_vs_ramulator2.py VARIANTS: each removes one known difference only).
+# FRFCFS-RowHit scheduler (benchmarks/dram_vs_ramulator2.py VARIANTS).
 VARIANTS = ALL = ("ramulator2", "ramulator2_act1", "ramulator2_act1_rowhit")
+ACT1_VARIANTS = ("ramulator2_act1", "ramulator2_act1_rowhit")
 KNOWN: dict[str, dict[str, str]] = {  # case name -> {reference variant: why npusim differs}
-    # row outcomes agree; npusim ends 4.7% later (4.4% under FRFCFS-RowHit), 9% earlier with 36-entry queues
+    # row outcomes agree; npusim ends 6.5% later (4.4% under FRFCFS-RowHit with a 1-cycle ACT), earlier with 36-entry
+    # queues
     "RoBaRaCoCh-two_streams": dict.fromkeys(ALL, ACTIVE),
-    "MOP4CLXOR-two_streams": {"ramulator2": FRFCFS, "ramulator2_act1": FRFCFS, "ramulator2_act1_rowhit": ACTIVE},
-    "RoBaRaCoCh-random_light": {"ramulator2": ACT2},
-    "MOP4CLXOR-random_light": {"ramulator2": ACT2},
+    "MOP4CLXOR-two_streams": {"ramulator2": FRFCFS, "ramulator2_act1": ACT1 + "; " + FRFCFS,
+                              "ramulator2_act1_rowhit": ACT1 + "; " + ACTIVE},
+    "RoBaRaCoCh-stream": dict.fromkeys(ACT1_VARIANTS, ACT1),  # +2.7% against the 1-cycle ACT, +2.0% as configured
+    "16ch-MOP4CLXOR-stream": {"ramulator2_act1_rowhit": ACT1},
+    "tpuv3-stream": {"ramulator2_act1_rowhit": ACT1},
+    "tpuv3-random_w25": dict.fromkeys(ALL, ACTIVE),
 }
 for _m in ("RoBaRaCoCh", "MOP4CLXOR"):
     for _k in ("random", "random_w25"):
-        KNOWN[f"{_m}-{_k}"] = {"ramulator2": ACT2 + "; " + ACTIVE, "ramulator2_act1": ACTIVE,
-                               "ramulator2_act1_rowhit": ACTIVE}
+        KNOWN[f"{_m}-{_k}"] = {"ramulator2": ACTIVE, **dict.fromkeys(ACT1_VARIANTS, ACT1 + "; " + ACTIVE)}
+    KNOWN[f"{_m}-random_light"] = {"ramulator2": LIGHT, **dict.fromkeys(ACT1_VARIANTS, ACT1)}
     KNOWN[f"{_m}-random_w25_light"] = dict.fromkeys(ALL, ACTIVE)
     KNOWN[f"16ch-{_m}-random_w25"] = dict.fromkeys(ALL, ACTIVE)
-KNOWN["tpuv3-random_w25"] = dict.fromkeys(ALL, ACTIVE)
 
 
 def _params(agreeing_only: bool = False):
@@ -163,15 +171,16 @@ LIGHT_LAT_ABS = 1.0
 BANKS_PER_PC = 16  # HBM2_8Gb: 4 bank groups x 4 banks
 
 
-def compare(npu: dict, ram: dict, n: int, light: bool = False) -> list[str]:
+def compare(npu: dict, ram: dict, n: int, light: bool = False, latency: bool = True) -> list[str]:
     """The metrics of npusim outside the tolerances around Ramulator's (empty list = agreement).
 
     light: a fixed-rate case well below the peak, where the read latency is service time, not queueing; there
-    the latency must agree within LIGHT_LAT_ABS cycles (recorded: within 0.4 where no difference applies)."""
+    the latency must agree within LIGHT_LAT_ABS cycles (recorded: within 0.4 where no difference applies).
+    latency=False leaves the read latency out (LATENCY_ONLY cases)."""
     bad = []
     if abs(npu["end_cycles"] - ram["end_cycles"]) > END_TOL * ram["end_cycles"]:
         bad.append(f"end_cycles npusim {npu['end_cycles']} vs ramulator {ram['end_cycles']}")
-    if ram["reads"]:
+    if ram["reads"] and latency:
         lat_n, lat_r = npu["avg_read_latency_cycles"], ram["avg_read_latency_cycles"]
         if abs(lat_n - lat_r) > (LIGHT_LAT_ABS if light else LAT_TOL * lat_r + LAT_ABS):
             bad.append(f"avg_read_latency_cycles npusim {lat_n:.2f} vs ramulator {lat_r:.2f}")
@@ -192,6 +201,19 @@ def test_agrees_with_ramulator2(case, variant):
 
 
 REMAPPED = ("RoBaRaCoCh-stream", "RoBaRaCoCh-stream_w25", "16ch-RoBaRaCoCh-stream")
+# Saturated random reads: with the 2-cycle ACT the end time, throughput and row outcomes agree with Ramulator as
+# configured (within 0.5%); only the read latency differs (npusim 10% lower: ACTIVE, Ramulator holds up to one more
+# request per bank). Checked without the latency, so random traffic keeps its part in the sensitivity tests.
+LATENCY_ONLY = ("RoBaRaCoCh-random", "MOP4CLXOR-random")
+
+
+@pytest.mark.parametrize("name", LATENCY_ONLY)
+def test_random_reads_agree_but_for_the_latency(name):
+    ref = _reference()
+    case = next(c for c in ref["cases"] if c["name"] == name)
+    npu = _npusim(case)
+    assert compare(npu, case["ramulator2"], case["trace"]["n"], latency=False) == []
+    assert compare(npu, case["ramulator2"], case["trace"]["n"]) != []  # the known latency difference (ACTIVE)
 
 
 @pytest.mark.parametrize("name", REMAPPED)
@@ -223,15 +245,16 @@ def _agreeing_failures(timing: dict | None = None, swap_mapping: bool = False) -
     with npusim's timing or mapping changed."""
     ref = _reference()
     swap = {"RoBaRaCoCh": "MOP4CLXOR", "MOP4CLXOR": "RoBaRaCoCh"}
-    runs = [(*p.values, False) for p in _params(agreeing_only=True)]
-    runs += [(c, "ramulator2", True) for c in ref["cases"] if c["name"] in REMAPPED]
+    runs = [(*p.values, False, True) for p in _params(agreeing_only=True)]
+    runs += [(c, "ramulator2", True, True) for c in ref["cases"] if c["name"] in REMAPPED]
+    runs += [(c, "ramulator2", False, False) for c in ref["cases"] if c["name"] in LATENCY_ONLY]
     failed = []
-    for case, variant, remap in runs:
+    for case, variant, remap, latency in runs:
         config = dict(ref["configs"][case["config"]]["npusim"])
         if swap_mapping:
             config["address_mapping"] = swap[config["address_mapping"]]
         npu = run_npusim(config, case["trace"], case["offer"], timing=timing, remap=remap)
-        if compare(npu, case[variant], case["trace"]["n"], "every" in case["offer"]):
+        if compare(npu, case[variant], case["trace"]["n"], "every" in case["offer"], latency):
             failed.append(f"{case['name']}-{variant}")
     return failed
 

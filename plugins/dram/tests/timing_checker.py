@@ -1,7 +1,10 @@
 """Independent JEDEC command-trace checker: replays a DRAM command log against pairwise timing rules.
 
 It knows nothing about the scheduler: it only sees (cycle, cmd, channel, pc, rank, bankgroup, bank, row)
-records and the timing table, tracks bank states, and reports every violated constraint.
+records and the timing table, tracks bank states, and reports every violated constraint. A command is logged
+at its first cycle; a multi-cycle one (HBM2's ACT: spec["act_cycles"] = 2, JESD235) holds its command bus
+that long, and the JEDEC distances, measured between the last cycles of two commands, are shifted by the
+extra cycles (as Ramulator 2.1's spec generator does): +1 after an ACT, -1 before one.
 """
 from __future__ import annotations
 
@@ -46,6 +49,11 @@ def check(log: list[tuple[int, ...]], spec: dict) -> list[str]:
     bus: dict[tuple, int] = {}
     errors: list[str] = []
     ranks = spec["ranks"]
+
+    def extra(c: int) -> int:
+        """Cycles of command c beyond its first."""
+        return spec.get("act_cycles", 1) - 1 if c == ACT else 0
+
     for t, cmd, ch, pc, rank, bg, bank, row in sorted(log, key=lambda r: r[0]):
         what = f"{NAMES[cmd]}@{t} ch{ch} pc{pc} r{rank} bg{bg} b{bank}"
         keys = {"bank": ("b", ch, pc, rank, bg, bank), "group": ("g", ch, pc, rank, bg), "unit": ("u", ch, pc, rank)}
@@ -61,11 +69,12 @@ def check(log: list[tuple[int, ...]], spec: dict) -> list[str]:
             errors.append(f"{what}: REFab with banks open")
         if cmd == REFPB and bk in open_row:
             errors.append(f"{what}: REFpb of an open bank")
-        # command bus: one row and one column command per cycle (split, HBM) or one command per cycle
+        # command bus: one row and one column command per cycle (split, HBM) or one command per cycle; a
+        # multi-cycle command holds its bus for all its cycles
         slot = ("row" if cmd in ROW_CMDS else "col") if spec["split_cmd_bus"] else "cmd"
-        if bus.get((ch, slot)) == t:
-            errors.append(f"{what}: two commands on the {slot} bus in one cycle")
-        bus[(ch, slot)] = t
+        if t < bus.get((ch, slot), -1):
+            errors.append(f"{what}: {slot} bus still busy until {bus[(ch, slot)]}")
+        bus[(ch, slot)] = t + extra(cmd) + 1
         # pairwise timing
         for scope, key in keys.items():
             for prev, nxt, dist in table[scope]:
@@ -73,8 +82,9 @@ def check(log: list[tuple[int, ...]], spec: dict) -> list[str]:
                     continue
                 for p in prev:
                     tp = last[key].get(p)
-                    if tp is not None and t - tp < dist:
-                        errors.append(f"{what}: {scope} {NAMES[p]}@{tp} -> {NAMES[cmd]} needs {dist} cycles")
+                    need = dist + extra(p) - extra(cmd)
+                    if tp is not None and t - tp < need:
+                        errors.append(f"{what}: {scope} {NAMES[p]}@{tp} -> {NAMES[cmd]} needs {need} cycles")
         for r2 in range(ranks):
             if r2 == rank:
                 continue

@@ -119,11 +119,14 @@ ORG_PRESETS: dict[str, dict[str, dict]] = {
     },
 }
 
-DEFAULTS = {  # standard -> (org preset, timing preset, split row/column command bus)
-    "hbm2": ("HBM2_8Gb", "HBM2_2000Mbps", 1),  # JESD235: separate row and column command interfaces
-    "hbm3": ("HBM3_8Gb", "HBM3_6.4Gbps", 1),   # JESD238: separate row and column command interfaces
-    "ddr4": ("DDR4_8Gb_x8", "DDR4_3200AA", 0),
-    "lpddr5": ("LPDDR5_8Gb_x16", "LPDDR5_6400", 0),
+DEFAULTS = {  # standard -> (org preset, timing preset, split row/column command bus, ACT command-bus cycles)
+    # JESD235: separate row and column command interfaces; ACTIVATE is a two-cycle row command (Ramulator 2.1
+    # hbm2.py: command_cycles = {"ACT": 2})
+    "hbm2": ("HBM2_8Gb", "HBM2_2000Mbps", 1, 2),
+    # JESD238: separate interfaces; ACT takes 1.5 CK there (Ramulator 2.1 models half-CK ticks), here 1 cycle
+    "hbm3": ("HBM3_8Gb", "HBM3_6.4Gbps", 1, 1),
+    "ddr4": ("DDR4_8Gb_x8", "DDR4_3200AA", 0, 1),
+    "lpddr5": ("LPDDR5_8Gb_x16", "LPDDR5_6400", 0, 1),
 }
 # Ramulator 2 DRAM impl names -> our standard names
 STANDARD_NAMES = {"HBM2": "hbm2", "HBM3": "hbm3", "DDR4": "ddr4", "LPDDR5": "lpddr5"}

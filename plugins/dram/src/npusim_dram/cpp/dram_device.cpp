@@ -26,8 +26,8 @@ inline int64_t prio(int hit, int64_t seq) { return ((int64_t)(2 - hit) << 56) + 
 
 DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   if (s.channels <= 0 || s.pcs <= 0 || s.ranks <= 0 || s.bankgroups <= 0 || s.banks <= 0 || s.rows <= 0 ||
-      s.columns <= 0 || s.req_bytes <= 0 || s.tck_ps <= 0 || s.rq_size <= 0 || s.wq_size <= 0)
-    throw std::invalid_argument("DramSpec: organisation sizes, req_bytes, tck_ps and queue sizes must be > 0");
+      s.columns <= 0 || s.req_bytes <= 0 || s.tck_ps <= 0 || s.rq_size <= 0 || s.wq_size <= 0 || s.act_cycles <= 0)
+    throw std::invalid_argument("DramSpec: organisation sizes, req_bytes, tck_ps, queue sizes and act_cycles must be > 0");
   bpu_ = (int)(s.bankgroups * s.banks);
   wr_hi_ = std::max<int64_t>(1, s.wq_size * s.wr_high_pct / 100);
   wr_lo_ = s.wq_size * s.wr_low_pct / 100;
@@ -304,11 +304,12 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
       u.ref_due += k * iv;
       ch.st.refs += k;
       int64_t L = u.ref_due - iv;  // last skipped refresh (issued exactly when due: banks were closed)
+      const int64_t a = spec_.act_cycles - 1;  // REF -> ACT ends at the ACT's last cycle (see issue())
       if (refresh_<F>() == 0) {
-        upd(u.next_act, L + spec_.nRFC); upd(u.next_refab, L + spec_.nRFC); upd(u.next_refpb, L + spec_.nRFC);
+        upd(u.next_act, L + spec_.nRFC - a); upd(u.next_refab, L + spec_.nRFC); upd(u.next_refpb, L + spec_.nRFC);
       } else {
         u.ref_bank = (u.ref_bank + k) % bpu_;
-        upd(u.next_act, L + spec_.nRREFD); upd(u.next_refpb, L + spec_.nRREFD);
+        upd(u.next_act, L + spec_.nRREFD - a); upd(u.next_refpb, L + spec_.nRREFD);
       }
     }
     update_ref_min(ch);
@@ -704,16 +705,20 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     log_.insert(log_.end(), {T, (int64_t)cmd, (int64_t)c, pc, rank, bgi, bi, row});
   }
   const bool row_cmd = cmd == kACT || cmd == kPRE || cmd == kREFab || cmd == kREFpb;
-  if (row_cmd || !split_<F>()) ch.next_row = T + 1;
-  if (!row_cmd || !split_<F>()) ch.next_col = T + 1;
+  // a = the ACT's cycles beyond its first (HBM2: 1): the command holds its bus that long, and the JEDEC
+  // distances (from a command's last cycle) grow by a after an ACT and shrink by a before one
+  const int64_t a = s.act_cycles - 1;
+  const int64_t busy = cmd == kACT ? 1 + a : 1;
+  if (row_cmd || !split_<F>()) ch.next_row = T + busy;
+  if (!row_cmd || !split_<F>()) ch.next_col = T + busy;
   switch (cmd) {
     case kACT: {
       bk.open_row = ch.acc[acc].row;
       un.open_banks++;
-      upd(bk.next_act, T + s.nRC); upd(bk.next_pre, T + s.nRAS);
-      upd(bk.next_rd, T + s.nRCDRD); upd(bk.next_wr, T + s.nRCDWR); upd(bk.next_refpb, T + s.nRC);
+      upd(bk.next_act, T + s.nRC); upd(bk.next_pre, T + s.nRAS + a);
+      upd(bk.next_rd, T + s.nRCDRD + a); upd(bk.next_wr, T + s.nRCDWR + a); upd(bk.next_refpb, T + s.nRC + a);
       upd(g.next_act, T + s.nRRDL);
-      upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC); upd(un.next_refpb, T + s.nRRDS);
+      upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC + a); upd(un.next_refpb, T + s.nRRDS + a);
       un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
       if (ch.acc[acc].kind == 0) ch.acc[acc].kind = 1;
       ch.st.acts++;
@@ -734,7 +739,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     case kPRE: {
       bk.open_row = -1;
       un.open_banks--;
-      upd(bk.next_act, T + s.nRP); upd(bk.next_refpb, T + s.nRP); upd(un.next_refab, T + s.nRP);
+      upd(bk.next_act, T + s.nRP - a); upd(bk.next_refpb, T + s.nRP); upd(un.next_refab, T + s.nRP);
       if (acc >= 0) ch.acc[acc].kind = 2;
       ch.st.pres++;
       if (F && acc >= 0) {  // its access (the oldest, no hit queued) now needs an ACT: same key
@@ -746,7 +751,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       return;
     }
     case kREFab: {
-      upd(un.next_act, T + s.nRFC); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
+      upd(un.next_act, T + s.nRFC - a); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
       if (F) act_bound(ch, u);
       un.ref_due += s.nREFI;
       update_ref_min(ch);
@@ -754,8 +759,8 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       return;
     }
     case kREFpb: {
-      upd(bk.next_act, T + s.nRFCpb); upd(bk.next_refpb, T + s.nRFCpb);
-      upd(un.next_act, T + s.nRREFD); upd(un.next_refpb, T + s.nRREFD);
+      upd(bk.next_act, T + s.nRFCpb - a); upd(bk.next_refpb, T + s.nRFCpb);
+      upd(un.next_act, T + s.nRREFD - a); upd(un.next_refpb, T + s.nRREFD);
       un.ref_due += s.nREFIpb;
       update_ref_min(ch);
       un.ref_bank = (un.ref_bank + 1) % bpu_;
@@ -795,7 +800,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     const int64_t close = wr ? T + s.nCWL + s.nBL + s.nWR : T + s.nRTP;
     bk.open_row = -1;
     un.open_banks--;
-    upd(bk.next_act, close + s.nRP); upd(bk.next_refpb, close + s.nRP); upd(un.next_refab, close + s.nRP);
+    upd(bk.next_act, close + s.nRP - a); upd(bk.next_refpb, close + s.nRP); upd(un.next_refab, close + s.nRP);
   }
   Access& x = ch.acc[acc];
   (x.kind == 0 ? ch.st.hits : x.kind == 1 ? ch.st.misses : ch.st.conflicts)++;

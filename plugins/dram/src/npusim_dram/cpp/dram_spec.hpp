@@ -16,6 +16,10 @@ struct DramSpec {
           nRTP = 5, nCCDS = 2, nCCDL = 4, nRRDS = 4, nRRDL = 4, nWTRS = 6, nWTRL = 8, nFAW = 15, nRTRS = 2,
           nRFC = 350, nRFCpb = 160, nREFI = 3900, nREFIpb = 122, nRREFD = 8;
   int64_t extra_latency = 0;  // fixed PHY/controller latency added to every completion, in tCK
+  // Command-bus cycles of an ACT: 2 for HBM2 (JESD235: ACTIVATE is a two-cycle row command; Ramulator 2.1
+  // hbm2.py command_cycles), else 1. JEDEC distances run between commands' last cycles, so an ACT's extra
+  // cycles lengthen ACT -> RD/WR/PRE/REF and shorten PRE/REF/RDA/WRA -> ACT; ACT -> ACT is unchanged.
+  int64_t act_cycles = 1;
   // Controller policy.
   int64_t scheduler = 0;      // 0 FR-FCFS, 1 FCFS
   int64_t row_policy = 0;     // 0 open row, 1 closed row (auto-precharge after the last queued hit)
