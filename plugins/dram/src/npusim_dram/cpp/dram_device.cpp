@@ -13,8 +13,8 @@ constexpr int64_t kNearCycles = 8;       // banks legal within this many cycles 
 int log2i(int64_t v) { int b = 0; while ((int64_t(1) << b) < v) ++b; return b; }
 inline void upd(int64_t& slot, int64_t v) { if (v > slot) slot = v; }
 inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits) - 1); a >>= bits; return v; }
-// Scheduler priority as one key, lower first: refresh work (hit = 2), then row hits (1), then the rest (0),
-// each oldest first (seq; refresh candidates carry seq -1).
+// Scheduler priority as one key, lower first: the active buffer's column commands (hit = 3), refresh work (2),
+// then row hits (1), then the rest (0), each oldest first (seq; refresh candidates carry seq -1).
 // Field-by-field request copy: the caller builds requests with scalar stores, and a block copy (16-byte
 // moves) right after them stalls on store-to-load forwarding.
 inline void copy_request(MemRequest& d, const MemRequest& s) {
@@ -91,6 +91,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.units.resize(units);
     ch.touched.resize(units * bpu_);
     ch.ready.resize(units * bpu_);
+    ch.act_acc.assign(units * bpu_, -1);
     // steady-state capacities up front (no regrowth copies or first-touch page faults mid-run)
     ch.acc.reserve(s.rq_size + s.wq_size);
     ch.qnext.reserve(s.rq_size + s.wq_size);
@@ -185,7 +186,7 @@ void DramDevice::map_global(int64_t addr, int64_t& channel, int64_t& local) cons
 
 int64_t DramDevice::pending_accesses() const {
   int64_t n = 0;
-  for (auto& c : ch_) n += c.nread + c.nwrite;
+  for (auto& c : ch_) n += c.nread + c.nwrite + c.nactive;
   return n;
 }
 
@@ -257,7 +258,9 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     // its place in the ready or pending list.
     if (fast_) {  // bank-set scheduler: an idle bank's candidate is this access; else re-examined at the next decision
       if (!bk.active) idle_arrival(ch, bank, id);
+      else if (ch.act_acc[bank] >= 0) {}  // the active buffer's access stays the candidate
       else if (!bk.cand_valid || (bk.cand_mode == x.is_write && append_cand(ch, bk, id))) ch.m_dirty |= uint64_t(1) << bank;
+    } else if (ch.act_acc[bank] >= 0) {
     } else if (!incremental_cand_ || !bk.cand_valid) { bk.cand_valid = 0; touch(ch, bank); }
     else if (bk.cand_mode == x.is_write && append_cand(ch, bk, id)) touch(ch, bank);
     // else: the other queue's candidate stands
@@ -277,7 +280,7 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
 void DramDevice::sync(int c) {
   const Chan& ch = ch_[c];
   run_at_[c] = ch.next_decision;
-  dec_at_[c] = (ch.nread + ch.nwrite > 0 && ch.next_decision < kFar) ? ch.next_decision * spec_.tck_ps : kNever;
+  dec_at_[c] = (ch.nread + ch.nwrite + ch.nactive > 0 && ch.next_decision < kFar) ? ch.next_decision * spec_.tck_ps : kNever;
 }
 
 void DramDevice::run_channel(int c, int64_t until_cycle) {
@@ -291,7 +294,7 @@ template <int F>
 void DramDevice::run_channel_body(int c, int64_t until_cycle) {
   Chan& ch = ch_[c];
   if (ch.next_decision > until_cycle) return;  // idle channels keep next_decision at their next refresh
-  if (refresh_<F>() != 2 && ch.nread + ch.nwrite == 0 && !spec_.log_commands) {
+  if (refresh_<F>() != 2 && ch.nread + ch.nwrite + ch.nactive == 0 && !spec_.log_commands) {
     // Idle fast-forward: with no requests and all banks closed, refreshes repeat identically; skip
     // all but the last two intervals (simulated exactly below). Their constraints (tRFC < 2 tREFI) have
     // expired by then, so the state matches step-by-step simulation; with the command log on, every
@@ -360,7 +363,10 @@ void DramDevice::offer_lazy_m(const int64_t* channel, const int64_t* local, cons
       refused++;
       U = run_until_room((int)c, local[i], bytes, wr);
       ran_to[c] = U;
-      now = U * tck;
+      // replay_loop retries at the next event time after `now`: the room-making decision's edge, or 1 ps later
+      // when that decision ran at the current edge (an ACT moving an access to the active buffer can make room
+      // in the cycle that refused it)
+      now = std::max(U * tck, now + 1);
     }
   }
 }
@@ -443,7 +449,7 @@ template <int F>
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
   if (refresh_<F>() == 2) return false;
   const Unit& un = ch.units[u];
-  if (T < un.ref_due) return false;
+  if (T < un.ref_due || ch.act_acc[b] >= 0) return false;  // the active buffer is served before the refresh
   return refresh_<F>() == 0 || b == u * bpu_ + un.ref_bank;
 }
 
@@ -455,11 +461,12 @@ void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
     } else {
       for (int i = 0; i < bpu_; ++i) {
         int32_t b = u * bpu_ + i;
-        if (ch.banks[b].open_row >= 0) out.push_back(Cand{earliest(ch, kPRE, b), kPRE, b, -1, 2, -1});
+        if (ch.banks[b].open_row >= 0 && ch.act_acc[b] < 0) out.push_back(Cand{earliest(ch, kPRE, b), kPRE, b, -1, 2, -1});
       }
     }
   } else {
     int32_t b = (int32_t)(u * bpu_ + un.ref_bank);
+    if (ch.act_acc[b] >= 0) return;  // its row stays open until the active buffer's access is served
     int cmd = ch.banks[b].open_row >= 0 ? kPRE : kREFpb;
     out.push_back(Cand{earliest(ch, cmd, b), cmd, b, -1, 2, -1});
   }
@@ -492,10 +499,17 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   bk.cand_mode = wm;
   bk.cand_acc = -1;
   const AccQueue& q = wm ? bk.wq : bk.rq;
-  if (q.empty()) return false;
-  int32_t pick = q.front();
+  int32_t pick = ch.act_acc[b];
   int cmd = bk.open_row < 0 ? kACT : kPRE, hit = 0;
-  if (bk.open_row >= 0) {
+  if (pick >= 0) {  // the active buffer's access, in either mode
+    hit = 3;
+    cmd = ch.acc[pick].is_write ? kWR : kRD;
+  } else if (q.empty()) {
+    return false;
+  } else {
+    pick = q.front();
+  }
+  if (hit == 0 && bk.open_row >= 0) {
     const int32_t* const nx = ch.qnext.data();
     for (int32_t id = q.front(); id >= 0; id = nx[id]) {
       if (ch.acc[id].row != bk.open_row) continue;
@@ -505,7 +519,7 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
       break;
     }
   }
-  if (scheduler_<F>() == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;
+  if (scheduler_<F>() == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;  // (FCFS: see fcfs_pick)
   if (hit && row_policy_<F>() == 1) {  // closed row: auto-precharge unless another queued access hits this row
     const int32_t row = ch.acc[pick].row;
     bool more = false;
@@ -520,6 +534,7 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   bk.cand_seq = ch.acc[pick].seq;
   bk.cand_key = prio(hit, bk.cand_seq);
   bk.cand_slot = split_<F>() && cmd >= kRD && cmd <= kWRA ? 1 : 0;
+  if (hit == 3) bk.cand_hit = 1;
   return true;
 }
 
@@ -541,28 +556,47 @@ void DramDevice::refresh_pick(Chan& ch, int64_t T, int64_t& next, Pick& pick) {
 void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick) {
   for (int32_t k = 0; k < ch.ntouched; ++k) ch.banks[ch.touched[k]].touched = 0;  // FCFS keeps no readiness set
   ch.ntouched = 0;
+  const int32_t* const nx = ch.qnext.data();
+  // a closed-row column command auto-precharges unless another queued access hits its row
+  auto closing = [&](const Bank& bk, int32_t id, int cmd) {
+    if ((cmd != kRD && cmd != kWR) || spec_.row_policy != 1) return cmd;
+    const int32_t row = ch.acc[id].row;
+    for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == row) return cmd;
+    for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == row) return cmd;
+    return cmd == kWR ? (int)kWRA : (int)kRDA;
+  };
+  // the active buffer first (Ramulator 2): the oldest activated access's column command
+  int32_t ab = -1;
+  int64_t aseq = INT64_MAX;
+  for (int32_t b : ch.active) {
+    const int32_t a = ch.act_acc[b];
+    if (a >= 0 && ch.acc[a].seq < aseq) { aseq = ch.acc[a].seq; ab = b; }
+  }
+  if (ab >= 0) {
+    Bank& bk = ch.banks[ab];
+    bk.cand_valid = 0;
+    const int32_t id = ch.act_acc[ab];
+    const int cmd = closing(bk, id, ch.acc[id].is_write ? kWR : kRD);
+    consider(Cand{earliest(ch, cmd, ab), cmd, ab, id, 3, aseq}, T, next, pick);
+  }
   if ((wm ? ch.nwrite : ch.nread) == 0) return;
-  // only the oldest access of the active queue may proceed
-  int32_t ob = -1;
+  // then only the oldest access of the mode's queue (activated ones have left it) may proceed
+  int32_t ob = -1, oid = -1;
   int64_t oseq = INT64_MAX;
   for (int32_t b : ch.active) {
     const auto& q = wm ? ch.banks[b].wq : ch.banks[b].rq;
-    if (!q.empty() && ch.acc[q.front()].seq < oseq) { oseq = ch.acc[q.front()].seq; ob = b; }
+    int32_t id = q.front();
+    if (id >= 0 && id == ch.act_acc[b]) id = nx[id];
+    if (id >= 0 && ch.acc[id].seq < oseq) { oseq = ch.acc[id].seq; ob = b; oid = id; }
   }
   if (ob < 0 || unit_blocked<0>(ch, ch.banks[ob].unit, ob, T)) return;
   Bank& bk = ch.banks[ob];
   bk.cand_valid = 0;
-  int32_t id = (wm ? bk.wq : bk.rq).front();
-  const Access& x = ch.acc[id];
+  const Access& x = ch.acc[oid];
   int cmd = bk.open_row < 0 ? kACT : bk.open_row != x.row ? kPRE : x.is_write ? kWR : kRD;
-  if ((cmd == kRD || cmd == kWR) && spec_.row_policy == 1) {
-    bool more = false;
-    const int32_t* const nx = ch.qnext.data();
-    for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
-    for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == x.row) { more = true; break; }
-    if (!more) cmd = x.is_write ? kWRA : kRDA;
-  }
-  consider(Cand{earliest(ch, cmd, ob), cmd, ob, id, 0, x.seq}, T, next, pick);
+  if (cmd == kPRE && ch.act_acc[ob] >= 0) return;  // it would close the active buffer's row (would_close_active)
+  cmd = closing(bk, oid, cmd);
+  consider(Cand{earliest(ch, cmd, ob), cmd, ob, oid, 0, x.seq}, T, next, pick);
 }
 
 template <int F>
@@ -722,14 +756,20 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
       if (ch.acc[acc].kind == 0) ch.acc[acc].kind = 1;
       ch.st.acts++;
-      if (F) {  // the opened row's access (the oldest: see compute_cand) is now a hit
+      // the access moves to the active buffer (Ramulator 2 promote_to_active): out of its queue
+      ch.act_acc[b] = acc;
+      (ch.acc[acc].is_write ? ch.nwrite : ch.nread)--;
+      ch.nactive++;
+      if (F) {  // the opened row's access (the oldest: see compute_cand) is now the active buffer's hit
         ch.gb[0][bk.group] = g.next_act;
         act_bound(ch, u);
         const Access& x = ch.acc[acc];
+        ch.m_actbuf |= uint64_t(1) << b;
+        if (x.is_write) ch.m_actwr |= uint64_t(1) << b;
         bk.cand_valid = 1;
         bk.cand_cmd = x.is_write ? kWR : kRD;
         bk.cand_hit = 1;
-        bk.cand_key = prio(1, bk.cand_seq);
+        bk.cand_key = prio(3, bk.cand_seq);
         bk.cand_slot = split_<F>() ? 1 : 0;
         ch.m_act &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal ACT (mask_pick)
         mask_put(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
@@ -771,6 +811,8 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   }
   // Column command: RD / WR / RDA / WRA for access acc.
   const bool wr = cmd == kWR || cmd == kWRA;
+  const bool from_active = ch.act_acc[b] == acc;  // it left its queue at its ACT (active buffer)
+  if (from_active) { ch.act_acc[b] = -1; ch.nactive--; ch.m_actbuf &= ~(uint64_t(1) << b); ch.m_actwr &= ~(uint64_t(1) << b); }
   const int64_t rtw = rtw_, burst = burst_;
   if (!wr) {
     upd(bk.next_pre, T + s.nRTP);
@@ -820,7 +862,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     ch.bt[b] = kFar;
     if (bk.active && compute_cand<F>(ch, b, ch.heap_mode)) mask_put(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
   }
-  (wr ? ch.nwrite : ch.nread)--;
+  if (!from_active) (wr ? ch.nwrite : ch.nread)--;
   const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
   if (x.single) {  // the request's only access: its completion, from the access alone (parent not touched)
     std::vector<Done>& fin = ch.fin[wr ? 1 : 0];
@@ -957,9 +999,11 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   if (!cand) return false;
   // banks of a unit with a refresh due take no commands but the refresh's (unit_blocked)
   uint64_t blocked = 0;
-  if (T >= ch.ref_min)
+  if (T >= ch.ref_min) {
     for (int u = 0; u < (int)ch.units.size(); ++u)
       if (T >= ch.units[u].ref_due) blocked |= unit_mask_ << (u * bpu_);
+    blocked &= ~ch.m_actbuf;  // the active buffer is served before the refresh
+  }
   const int64_t* const bt = ch.bt;
   const int64_t* const key = ch.ckey;
   const int gsh = bank_bits_;  // bank -> bank group index within the channel
@@ -980,6 +1024,14 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     if (k == 0 && act_unit_bound_only_) return m;  // (see act_unit_bound_only_)
     return drop_late(m, ch.gb[k], gsh, gmask_);
   };
+  // hit candidates whose constraints have passed: those of the mode's kind, and active-buffer ones of the other
+  // mode (a read promoted before a switch to writes, or a write before one to reads) with their own kind's bounds
+  const uint64_t other = wm ? ch.m_actbuf & ~ch.m_actwr : ch.m_actwr;
+  auto hits_ok = [&](uint64_t m) {
+    const uint64_t o = m & other;
+    m = m & ~other ? group_ok(m & ~other, wm ? 2 : 1) : 0;
+    return o ? m | group_ok(o, wm ? 1 : 2) : m;
+  };
   // lowest key of a bank set (keys are unique: arrival order)
   auto best = [&](uint64_t m) {
     int b = __builtin_ctzll(m);
@@ -991,14 +1043,17 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   };
   bool any = false;
   if (F == 2) {  // one command bus (next_row == next_col): the lowest key of every legal candidate
-    if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the bus
-      uint64_t acts = ch.m_act & ok, hits = ch.m_hit & ok;
+    if (ch.next_row <= T) {  // a legal refresh candidate (key 0) keeps the bus from all but the active buffer
+      const bool ref = pick.key[0] != INT64_MAX;
+      uint64_t acts = ref ? 0 : ch.m_act & ok, hits = ch.m_hit & ok & (ref ? ch.m_actbuf : ~uint64_t(0));
       if (acts) acts = group_ok(acts, 0);
-      if (hits) hits = group_ok(hits, wm ? 2 : 1);
-      const uint64_t all = (ch.m_pre & ok) | acts | hits;
+      if (hits) hits = hits_ok(hits);
+      const uint64_t all = (ref ? 0 : ch.m_pre & ok) | acts | hits;
       if (all) {
         const int b = best(all);
-        pick.key[0] = key[b]; pick.cmd[0] = ch.ccmd[b]; pick.bank[0] = b; pick.acc[0] = ch.cacc[b];
+        if (key[b] < pick.key[0]) {
+          pick.key[0] = key[b]; pick.cmd[0] = ch.ccmd[b]; pick.bank[0] = b; pick.acc[0] = ch.cacc[b];
+        }
         return true;
       }
     }
@@ -1014,7 +1069,7 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   }
   if (F == 1 && ch.next_col <= T) {
     uint64_t col = ch.m_hit & ok;
-    if (col) col = group_ok(col, wm ? 2 : 1);
+    if (col) col = hits_ok(col);
     if (col) {
       const int b = best(col);
       pick.key[1] = key[b]; pick.cmd[1] = ch.ccmd[b]; pick.bank[1] = b; pick.acc[1] = ch.cacc[b];
@@ -1040,7 +1095,8 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     }
   };
   group_next(ok & ch.m_act, 0, ch.next_row);
-  group_next(ok & ch.m_hit, wm ? 2 : 1, ch.next_col);
+  group_next(ok & ch.m_hit & ~other, wm ? 2 : 1, ch.next_col);
+  group_next(ok & other, wm ? 1 : 2, ch.next_col);
   if (ok & ch.m_pre) next = std::min(next, ch.next_row);
   return false;
 }

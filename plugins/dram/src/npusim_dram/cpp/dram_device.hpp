@@ -129,7 +129,12 @@ class DramDevice final : public MemoryDevice {
     std::vector<Access> acc;   // access pool
     std::vector<int32_t> qnext;  // per pool slot: the next access id of its bank queue (AccQueue), -1 last
     std::vector<int32_t> free_acc;
+    // Active buffer (Ramulator 2's m_active_buffer): per bank the access whose ACT opened the row, -1 none. It
+    // has left its read/write queue (nread/nwrite), its column command is the bank's candidate in either mode
+    // and comes before every other command, and no PRE (a refresh's included) closes the bank before it.
+    std::vector<int32_t> act_acc;
     int64_t nread = 0, nwrite = 0;  // queued accesses
+    int64_t nactive = 0;            // accesses in the active buffer (act_acc)
     int64_t next_row = 0, next_col = 0;  // command-bus availability
     int64_t next_decision = 0;     // next cycle at which decide() must run
     int64_t ref_min = 0;           // min over units of ref_due (no unit is due before it)
@@ -144,6 +149,9 @@ class DramDevice final : public MemoryDevice {
     uint64_t m_act = 0, m_pre = 0, m_hit = 0;  // banks whose candidate is an ACT / a PRE / a row hit (RD or WR)
     uint64_t m_dirty = 0;                      // banks whose candidate must be recomputed before deciding
     uint64_t m_active = 0;                     // banks with queued accesses (Bank::active)
+    uint64_t m_actbuf = 0;                     // banks with an access in the active buffer (act_acc)
+    uint64_t m_actwr = 0;                      // those whose access is a write (its column command may be of
+                                               // the other mode than the hits'; checked with its own bounds)
     // Timing wheel of the candidates' bank-level constraints: a bank whose bt is at most wheel_t is in m_ready,
     // one due within kWheel cycles is in wheel[bt % kWheel] (slot s nonempty: bit s of wheel_occ), a later one
     // in m_far.

@@ -103,7 +103,7 @@ template <class OnDone>
 void lazy_offers(DramDevice& dev, const int64_t* channel, const int64_t* local, const int8_t* is_write, int64_t n,
                  int64_t req_bytes, ReplayResult& r, Tick& now, OnDone&& on_done) {
   std::vector<int64_t> ran_to((size_t)dev.num_channels(), 0);  // replay_loop offers at time 0 before any advance
-  int64_t U = 0;  // now / tck: every event time is a DRAM clock edge
+  int64_t U = 0;  // floor(now / tck): the DRAM clock edge of the latest event time
   for (int64_t i = 0; i < n; i += 4096) {  // chunks keep the completion FIFOs short
     dev.offer_lazy(channel, local, is_write, i, std::min<int64_t>(n, i + 4096), (int32_t)req_bytes, ran_to.data(), U, now,
                    r.refused);
