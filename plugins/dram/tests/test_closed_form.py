@@ -93,3 +93,19 @@ def test_idle_device_reports_no_event_and_refresh_catches_up():
     assert comp.stats()["refreshes"] >= 2 * 9
     assert lat[0] >= (s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]
     assert lat[0] <= (s["nRFC"] + s["nRCDRD"] + s["nCL"] + s["nBL"]) * s["tck_ps"]
+
+
+def test_an_activated_access_leaves_the_queue():
+    """Ramulator 2's active buffer: with a one-entry read queue, a second read (another bank of the same bank group)
+    is accepted in the cycle after the first one's ACT, not after its RD, and activates tRRD_L after it."""
+    comp = make("hbm2", refresh="none", read_queue_size=1)
+    s = comp.resolved["spec"]
+    out = sorted(drive_memory(comp.cpp, [(0, 0, addr_of(comp, bank=0, row=1), 32, False),
+                                         (0, 0, addr_of(comp, bank=1, row=1), 32, False)]))
+    (_, sent_a, done_a, *_), (_, sent_b, done_b, *_) = out
+    tck, extra = s["tck_ps"], s["act_cycles"] - 1
+    assert sent_a == 0 and sent_b < tck  # accepted once the first ACT (cycle 0) moved its access out of the queue
+    assert done_a == (extra + s["nRCDRD"] + s["nCL"] + s["nBL"]) * tck
+    act_b = max(1 + extra, s["nRRDL"])  # the row bus after the two-cycle ACT, and tRRD_L within the bank group
+    assert done_b == (act_b + extra + s["nRCDRD"] + s["nCL"] + s["nBL"]) * tck
+    assert comp.stats()["acts"] == 2
