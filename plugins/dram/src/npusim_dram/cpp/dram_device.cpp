@@ -256,11 +256,14 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     (x.is_write ? bk.wq : bk.rq).push_back(id, ch.qnext.data());
     // The bank is re-examined (touched) only if its candidate may have changed: an unchanged candidate keeps
     // its place in the ready or pending list.
+    // A bank holding an active-buffer access keeps it as its candidate (a pending recompute was already
+    // requested by whatever invalidated it).
+    const bool forced = ch.act_acc[bank] >= 0;
     if (fast_) {  // bank-set scheduler: an idle bank's candidate is this access; else re-examined at the next decision
       if (!bk.active) idle_arrival(ch, bank, id);
-      else if (ch.act_acc[bank] >= 0) {}  // the active buffer's access stays the candidate
-      else if (!bk.cand_valid || (bk.cand_mode == x.is_write && append_cand(ch, bk, id))) ch.m_dirty |= uint64_t(1) << bank;
-    } else if (ch.act_acc[bank] >= 0) {
+      else if (!forced && (!bk.cand_valid || (bk.cand_mode == x.is_write && append_cand(ch, bk, id))))
+        ch.m_dirty |= uint64_t(1) << bank;
+    } else if (forced) {
     } else if (!incremental_cand_ || !bk.cand_valid) { bk.cand_valid = 0; touch(ch, bank); }
     else if (bk.cand_mode == x.is_write && append_cand(ch, bk, id)) touch(ch, bank);
     // else: the other queue's candidate stands
