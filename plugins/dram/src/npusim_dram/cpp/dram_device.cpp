@@ -475,6 +475,14 @@ void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
   }
 }
 
+int DramDevice::closed_row_cmd(const Chan& ch, const Bank& bk, int32_t id, int cmd) const {
+  const int32_t row = ch.acc[id].row;
+  const int32_t* const nx = ch.qnext.data();
+  for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == row) return cmd;
+  for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == row) return cmd;
+  return cmd == kWR ? (int)kWRA : (int)kRDA;
+}
+
 bool DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   // FR-FCFS, open row: the candidate is the first queued row hit, else the oldest access (ACT/PRE). An
   // access appended behind a valid candidate changes it only if the queue was empty, or if it is the
@@ -523,21 +531,13 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
     }
   }
   if (scheduler_<F>() == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;  // (FCFS: see fcfs_pick)
-  if (hit && row_policy_<F>() == 1) {  // closed row: auto-precharge unless another queued access hits this row
-    const int32_t row = ch.acc[pick].row;
-    bool more = false;
-    const int32_t* const nx = ch.qnext.data();
-    for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != pick && ch.acc[j].row == row) { more = true; break; }
-    if (!more) for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != pick && ch.acc[j].row == row) { more = true; break; }
-    if (!more) cmd = cmd == kWR ? kWRA : kRDA;
-  }
+  if (hit && row_policy_<F>() == 1) cmd = closed_row_cmd(ch, bk, pick, cmd);
   bk.cand_acc = pick;
   bk.cand_cmd = cmd;
-  bk.cand_hit = hit;
+  bk.cand_hit = hit != 0;  // a row hit, or the active buffer's access (class 3 in its key)
   bk.cand_seq = ch.acc[pick].seq;
   bk.cand_key = prio(hit, bk.cand_seq);
   bk.cand_slot = split_<F>() && cmd >= kRD && cmd <= kWRA ? 1 : 0;
-  if (hit == 3) bk.cand_hit = 1;
   return true;
 }
 
@@ -560,13 +560,8 @@ void DramDevice::fcfs_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pic
   for (int32_t k = 0; k < ch.ntouched; ++k) ch.banks[ch.touched[k]].touched = 0;  // FCFS keeps no readiness set
   ch.ntouched = 0;
   const int32_t* const nx = ch.qnext.data();
-  // a closed-row column command auto-precharges unless another queued access hits its row
   auto closing = [&](const Bank& bk, int32_t id, int cmd) {
-    if ((cmd != kRD && cmd != kWR) || spec_.row_policy != 1) return cmd;
-    const int32_t row = ch.acc[id].row;
-    for (int32_t j = bk.rq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == row) return cmd;
-    for (int32_t j = bk.wq.front(); j >= 0; j = nx[j]) if (j != id && ch.acc[j].row == row) return cmd;
-    return cmd == kWR ? (int)kWRA : (int)kRDA;
+    return (cmd == kRD || cmd == kWR) && spec_.row_policy == 1 ? closed_row_cmd(ch, bk, id, cmd) : cmd;
   };
   // the active buffer first (Ramulator 2): the oldest activated access's column command
   int32_t ab = -1;

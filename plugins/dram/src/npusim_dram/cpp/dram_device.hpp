@@ -193,6 +193,9 @@ class DramDevice final : public MemoryDevice {
   }
   template <int F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
   bool append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access; true if it changed
+  // Closed-row policy: column command cmd (RD/WR) of access id auto-precharges (RDA/WRA) unless another
+  // access queued at bank bk hits the same row.
+  int closed_row_cmd(const Chan& ch, const Bank& bk, int32_t id, int cmd) const;
   // Bank-set scheduler: access id arrived at idle bank b (nothing else queued): its candidate for the mode the
   // masks hold (heap_mode) placed at once, as the next decision's mask_sync would (a mode switch re-syncs).
   NPUSIM_DRAM_LOCAL inline void idle_arrival(Chan& ch, int32_t b, int32_t id);
