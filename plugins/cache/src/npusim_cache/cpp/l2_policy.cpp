@@ -18,6 +18,8 @@ namespace {
 const uint64_t kPrimitive[17] = {0, 0x3, 0x7, 0xB, 0x13, 0x25, 0x43, 0x89, 0x11D, 0x211, 0x409, 0x805,
                                  0x1053, 0x201B, 0x4443, 0x8003, 0x1100B};
 int popcount64(uint64_t x) { return __builtin_popcountll(x); }
+// Tournament-tree node: the way of the lower key among children a (the lower ways: wins ties) and b (-1: padding)
+int32_t lower_way(const int64_t* k, int32_t a, int32_t b) { return b < 0 || (a >= 0 && k[a] <= k[b]) ? a : b; }
 }  // namespace
 
 L2Policy::L2Policy(const Params& p) : p_(p) {
@@ -48,11 +50,8 @@ L2Policy::L2Policy(const Params& p) : p_(p) {
     for (int64_t set = 0; set < p.sets; ++set) {
       int32_t* t = tree_.data() + set * 2 * tree_p_;
       for (int w = 0; w < p.assoc; ++w) t[tree_p_ + w] = w;
-      for (int node = tree_p_ - 1; node >= 1; --node) {
-        const int32_t a = t[2 * node], b = t[2 * node + 1];
-        const int64_t* k = key_.data() + set * p.assoc;
-        t[node] = b < 0 || (a >= 0 && k[a] <= k[b]) ? a : b;
-      }
+      const int64_t* k = key_.data() + set * p.assoc;
+      for (int node = tree_p_ - 1; node >= 1; --node) t[node] = lower_way(k, t[2 * node], t[2 * node + 1]);
     }
   }
 }
@@ -63,8 +62,7 @@ void L2Policy::tree_update(int idx) {
   const int64_t* k = key_.data() + set * p_.assoc;
   const int32_t way = idx % p_.assoc;
   for (int node = (tree_p_ + way) >> 1; node >= 1; node >>= 1) {
-    const int32_t a = t[2 * node], b = t[2 * node + 1];  // a: the lower ways (wins ties); b < 0: padding
-    const int32_t w = b < 0 || k[a] <= k[b] ? a : b;
+    const int32_t w = lower_way(k, t[2 * node], t[2 * node + 1]);
     if (w == t[node] && w != way) return;  // same winner, its key unchanged: the nodes above stand
     t[node] = w;
   }
