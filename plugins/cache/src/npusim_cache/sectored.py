@@ -21,7 +21,8 @@ DEFAULT_STRING = "S:64:128:16,L:B:m:L:P,A:192:4,32:0,32"
 def load_library() -> None:
     """Compile (once) and load the cache plugin's C++ sources."""
     load_cpp("npusim_cache", [CPP_DIR / "l2_policy.cpp", CPP_DIR / "sectored_l2.cpp"],
-             [CPP_DIR / "flat_map.hpp", CPP_DIR / "l2_policy.hpp", CPP_DIR / "sectored_l2.hpp"], [CPP_DIR])
+             [CPP_DIR / "flat_map.hpp", CPP_DIR / "slot_pool.hpp", CPP_DIR / "l2_policy.hpp",
+              CPP_DIR / "sectored_l2.hpp"], [CPP_DIR])
     import cppyy
 
     cls = cppyy.gbl.npusim.SectoredL2

@@ -39,9 +39,8 @@ L2Policy::L2Policy(const Params& p) : p_(p) {
   const int32_t n_mshr = std::max<int32_t>(p.mshr_entries, 0);
   wstride_ = std::max<int32_t>(p.mshr_max_merge, 1);
   mshr_ = FlatMap(n_mshr);
-  entries_.resize((size_t)n_mshr);
+  entries_.reserve((size_t)n_mshr);
   waiters_.resize((size_t)n_mshr * wstride_);
-  for (int32_t i = n_mshr - 1; i >= 0; --i) free_entries_.push_back(i);
   use_tree_ = p.assoc >= 64;  // below that the scan of a set's keys is as fast as keeping a tree
   if (use_tree_) {
     tree_p_ = 1;
@@ -69,13 +68,8 @@ void L2Policy::tree_update(int idx) {
 }
 
 int32_t L2Policy::new_entry(int64_t saddr) {
-  int32_t i;
-  if (!free_entries_.empty()) { i = free_entries_.back(); free_entries_.pop_back(); }
-  else {  // more MSHRs than configured are never requested (access() checks the limit); grow regardless
-    i = (int32_t)entries_.size();
-    entries_.emplace_back();
-    waiters_.resize(entries_.size() * (size_t)wstride_);
-  }
+  const int32_t i = entries_.take();
+  if (waiters_.size() < entries_.size() * (size_t)wstride_) waiters_.resize(entries_.size() * (size_t)wstride_);
   entries_[i] = Entry();
   mshr_.put(saddr, i);
   return i;
@@ -313,7 +307,7 @@ int L2Policy::fill(int64_t saddr, int64_t now) {
   if (ei < 0) return 0;
   const Entry e = entries_[ei];
   mshr_.erase(saddr);
-  free_entries_.push_back(ei);
+  entries_.release(ei);
   int64_t block = saddr / p_.line_bytes;
   uint64_t bit = uint64_t(1) << ((saddr % p_.line_bytes) / atom_);
   int li = find(block);

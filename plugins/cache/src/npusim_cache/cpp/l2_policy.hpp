@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flat_map.hpp"
+#include "slot_pool.hpp"
 
 namespace npusim {
 namespace l2 {
@@ -133,8 +134,7 @@ class L2Policy {
   std::vector<int32_t> tree_;
   FlatMap tags_;               // block -> line index
   FlatMap mshr_;               // sector address -> index in entries_
-  std::vector<Entry> entries_;  // MSHR pool (mshr_entries), free ones listed in free_entries_
-  std::vector<int32_t> free_entries_;
+  SlotPool<Entry> entries_;    // MSHRs in flight (at most mshr_entries)
   std::vector<int64_t> waiters_;
   int32_t wstride_ = 1;        // waiter slots per MSHR (the merge limit, at least 1)
   std::vector<Downstream> out_;

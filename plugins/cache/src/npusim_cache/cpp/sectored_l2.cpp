@@ -31,14 +31,7 @@ void SectoredL2::set_downstream(MemoryDevice* next) {
 }
 
 int32_t SectoredL2::new_orig(const MemRequest& req, Tick now, int32_t parts, int32_t bypass) {
-  int32_t idx;
-  if (!free_origs_.empty()) {
-    idx = free_origs_.back();
-    free_origs_.pop_back();
-  } else {
-    idx = (int32_t)origs_.size();
-    origs_.emplace_back();
-  }
+  const int32_t idx = origs_.take();
   Orig& o = origs_[idx];
   o.req = req;
   o.req.issue = now;
@@ -113,9 +106,7 @@ void SectoredL2::enqueue_out(int i, Tick t, int32_t token_orig) {
 }
 
 void SectoredL2::track_downstream(int64_t id, const Inflight& f) {
-  int32_t k;
-  if (!inflight_free_.empty()) { k = inflight_free_.back(); inflight_free_.pop_back(); }
-  else { k = (int32_t)inflight_pool_.size(); inflight_pool_.emplace_back(); }
+  const int32_t k = inflight_pool_.take();
   inflight_pool_[k] = f;
   inflight_.put(id, k);
 }
@@ -213,7 +204,7 @@ void SectoredL2::on_downstream(const MemCompletion& c) {
   if (k < 0) throw std::logic_error("SectoredL2: completion of an unknown downstream request");
   const Inflight f = inflight_pool_[k];
   inflight_.erase(c.req.id);
-  inflight_free_.push_back(k);
+  inflight_pool_.release(k);
   Slice& s = slices_[f.slice];
   Tick t = edge(c.time);
   if (s.blocked) {
@@ -262,7 +253,7 @@ void SectoredL2::advance(Tick until, std::vector<MemCompletion>& done) {
     Done d = done_q_.top();
     done_q_.pop();
     done.push_back(MemCompletion{origs_[d.orig].req, d.time});
-    free_origs_.push_back(d.orig);
+    origs_.release(d.orig);
   }
 }
 

@@ -70,11 +70,9 @@ class SectoredL2 : public CacheDevice {
   Tick edge(Tick t) const { return next_edge(t, period_); }
 
   std::vector<Slice> slices_;
-  std::vector<Orig> origs_;
-  std::vector<int32_t> free_origs_;
-  l2::FlatMap inflight_;                  // downstream id -> index in inflight_pool_
-  std::vector<Inflight> inflight_pool_;
-  std::vector<int32_t> inflight_free_;
+  l2::SlotPool<Orig> origs_;
+  l2::FlatMap inflight_;                  // downstream id -> slot in inflight_pool_
+  l2::SlotPool<Inflight> inflight_pool_;
   std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_q_;
   std::vector<MemCompletion> dbuf_;
   MemoryDevice* down_ = nullptr;
