@@ -36,18 +36,12 @@ def parse_trace(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         if cur.pos >= size:
             break
         # a line the C++ fast path leaves to the full rules: an error, or a rarer address spelling
-        start = int(cur.pos)
-        end = start
-        while end < size and text[end] not in (10, 13):
-            end += 1
-        line = text[start:end].tobytes().decode("utf-8", errors="replace")
+        line = text[int(cur.pos):int(cur.end)].tobytes().decode("utf-8", errors="replace")
         parsed = _parse_line(path, int(cur.line), line)
         if parsed is not None:
             addrs[cur.n], writes[cur.n] = parsed
             cur.n += 1
-        if end < size and text[end] == 13 and end + 1 < size and text[end + 1] == 10:
-            end += 1
-        cur.pos = end + 1
+        cur.pos = cur.next
         cur.line += 1
     n = int(cur.n)
     if n == 0:

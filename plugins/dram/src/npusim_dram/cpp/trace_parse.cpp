@@ -6,6 +6,11 @@ namespace npusim {
 namespace {
 inline bool blank(uint8_t c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 inline bool eol(uint8_t c) { return c == '\n' || c == '\r'; }
+// Past the line break at p (\n, \r\n or \r); p == end: end.
+inline const uint8_t* skip_break(const uint8_t* p, const uint8_t* end) {
+  if (p < end && *p == '\r' && p + 1 < end && p[1] == '\n') ++p;
+  return p < end ? p + 1 : p;
+}
 inline int hexval(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
   c |= 0x20;  // lower case
@@ -60,16 +65,16 @@ void parse_loadstore(const uint8_t* text, int64_t len, int64_t* addrs, int8_t* i
       const bool two = op_end - op == 2, ld = two && (op[0] | 0x20) == 'l' && (op[1] | 0x20) == 'd',
                  st = two && (op[0] | 0x20) == 's' && (op[1] | 0x20) == 't';
       if (!(ld || st) || a == a_end || (p < end && !eol(*p)) || !parse_addr(a, a_end, v)) {
-        cur.n = n; cur.pos = start - text; cur.line = line;  // not a common form: the caller decides
+        while (p < end && !eol(*p)) ++p;  // not a common form: the caller decides
+        cur.n = n; cur.pos = start - text; cur.line = line; cur.end = p - text; cur.next = skip_break(p, end) - text;
         return;
       }
       addrs[n] = v;
       is_write[n] = st ? 1 : 0;
       ++n;
     }
-    if (p < end) {  // the line break: \n, \r\n or \r
-      if (*p == '\r' && p + 1 < end && p[1] == '\n') ++p;
-      ++p;
+    if (p < end) {  // the line break
+      p = skip_break(p, end);
       ++line;
     }
   }

@@ -6,9 +6,10 @@
 namespace npusim {
 
 // Where parse_loadstore stopped: n requests written so far, byte offset pos of the next unparsed line (its
-// length when done) and that line's 1-based number.
+// length when done) and that line's 1-based number; when stopped at a line, `end` is where its text ends and
+// `next` where the following line starts (after its \n, \r\n or \r).
 struct TraceCursor {
-  int64_t n = 0, pos = 0, line = 1;
+  int64_t n = 0, pos = 0, line = 1, end = 0, next = 0;
 };
 
 // Parses text[cur.pos, len) line by line (lines end at \n, \r\n or \r; fields split by ASCII blanks):
