@@ -52,31 +52,14 @@ def make_trace(recipe: dict) -> tuple[np.ndarray, np.ndarray]:
     return addrs.astype(np.int64), writes.astype(np.int8)
 
 
-def ramulator_robaracoch_order(comp, addrs: np.ndarray) -> np.ndarray:
-    """Addresses that put Ramulator 2.1's RoBaRaCoCh fields (above the channel, LSB first: column, pseudo-channel,
-    bank group, bank, row) where npusim's decoder reads them; the identity once npusim decodes the column lowest."""
-    s = comp.resolved["spec"]
-    if int(comp.cpp.decode(s["req_bytes"])[0]) == 0:  # channel-local access 1 is not in pseudo-channel 1
-        return addrs
-    nch, cols, pcs, rb = s["channels"], s["columns"], s["pcs"], s["req_bytes"]
-    x = addrs // rb
-    ch, y = x % nch, x // nch
-    co, pc, rest = y % cols, (y // cols) % pcs, y // (cols * pcs)
-    return (((rest * cols + co) * pcs + pc) * nch + ch) * rb + addrs % rb
-
-
-def run_npusim(config: dict, recipe: dict, offer: dict, timing: dict | None = None, remap: bool = False) -> dict:
-    """npusim metrics of one case: offer {"per_cycle": K} = as fast as accepted, {"every": P} = one per P tCK.
-
-    remap: translate the addresses with ramulator_robaracoch_order (RoBaRaCoCh configs)."""
+def run_npusim(config: dict, recipe: dict, offer: dict, timing: dict | None = None) -> dict:
+    """npusim metrics of one case: offer {"per_cycle": K} = as fast as accepted, {"every": P} = one per P tCK."""
     from dram_helpers import make
     from npusim_dram.replay import replay
 
     comp = make("hbm2", timing=timing, **config)
     spec = comp.resolved["spec"]
     addrs, writes = make_trace(recipe)
-    if remap:
-        addrs = ramulator_robaracoch_order(comp, addrs)
     done = np.zeros(len(addrs), dtype=np.int64)
     interval = int(offer["every"]) * spec["tck_ps"] if "every" in offer else 0
     s = replay(comp, addrs, writes, interval_ps=interval, completions=done)
@@ -189,7 +172,6 @@ def test_agrees_with_ramulator2(case, variant):
     assert compare(_npusim(case), case[variant], case["trace"]["n"], "every" in case["offer"]) == []
 
 
-REMAPPED = ("RoBaRaCoCh-stream", "RoBaRaCoCh-stream_w25", "16ch-RoBaRaCoCh-stream")
 def test_recorded_cases_cover_the_brief():
     """Both mappings, streaming / random / 25%-write / conflict traces, saturated and light offered load."""
     ref = _reference()
@@ -205,18 +187,15 @@ def test_recorded_cases_cover_the_brief():
 
 
 def _agreeing_failures(timing: dict | None = None, swap_mapping: bool = False) -> list[str]:
-    """Names of the agreeing comparisons (the RoBaRaCoCh streams in Ramulator's bit order included) that fail
-    with npusim's timing or mapping changed."""
+    """Names of the agreeing comparisons that fail with npusim's timing or mapping changed."""
     ref = _reference()
     swap = {"RoBaRaCoCh": "MOP4CLXOR", "MOP4CLXOR": "RoBaRaCoCh"}
-    runs = [(*p.values, False) for p in _params(agreeing_only=True)]
-    runs += [(c, "ramulator2", True) for c in ref["cases"] if c["name"] in REMAPPED]
     failed = []
-    for case, variant, remap in runs:
+    for case, variant in (p.values for p in _params(agreeing_only=True)):
         config = dict(ref["configs"][case["config"]]["npusim"])
         if swap_mapping:
             config["address_mapping"] = swap[config["address_mapping"]]
-        npu = run_npusim(config, case["trace"], case["offer"], timing=timing, remap=remap)
+        npu = run_npusim(config, case["trace"], case["offer"], timing=timing)
         if compare(npu, case[variant], case["trace"]["n"], "every" in case["offer"]):
             failed.append(f"{case['name']}-{variant}")
     return failed
