@@ -119,7 +119,7 @@ def resolve(cfg: DramConfig, standard: str) -> dict:
                 refresh=("all_bank", "per_bank", "none").index(pol["refresh"]),
                 mapping=MAPPINGS.index(pol["address_mapping"]),
                 rq_size=pol["read_queue_size"], wq_size=pol["write_queue_size"],
-                wr_high_pct=round(pol["write_high_watermark"] * 100), wr_low_pct=round(pol["write_low_watermark"] * 100),
+                wr_high=float(pol["write_high_watermark"]), wr_low=float(pol["write_low_watermark"]),
                 split_cmd_bus=P.DEFAULTS[standard][2], act_cycles=P.DEFAULTS[standard][3],
                 log_commands=int(cfg.command_log), **timing)
     return {"spec": spec, "standard": standard, "org_preset": org_name, "timing_preset": tim_name}

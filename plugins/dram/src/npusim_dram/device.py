@@ -26,7 +26,7 @@ def make_spec(values: dict):
 
     spec = cppyy.gbl.npusim.DramSpec()
     for k, v in values.items():
-        setattr(spec, k, int(v))
+        setattr(spec, k, v if isinstance(v, float) else int(v))
     return spec
 
 

@@ -29,8 +29,15 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
       s.columns <= 0 || s.req_bytes <= 0 || s.tck_ps <= 0 || s.rq_size <= 0 || s.wq_size <= 0 || s.act_cycles <= 0)
     throw std::invalid_argument("DramSpec: organisation sizes, req_bytes, tck_ps, queue sizes and act_cycles must be > 0");
   bpu_ = (int)(s.bankgroups * s.banks);
-  wr_hi_ = std::max<int64_t>(1, s.wq_size * s.wr_high_pct / 100);
-  wr_lo_ = s.wq_size * s.wr_low_pct / 100;
+  {  // write-drain thresholds in whole accesses: nwrite > wr_high * wq_size and nwrite < wr_low * wq_size, with
+     // Ramulator 2's float arithmetic (its watermarks are floats multiplied by the buffer size)
+    const float hi = (float)s.wr_high * (float)s.wq_size, lo = (float)s.wr_low * (float)s.wq_size;
+    wr_hi_ = 0;
+    while ((float)wr_hi_ <= hi) ++wr_hi_;  // the fewest writes that start draining
+    wr_hi_ = std::max<int64_t>(1, wr_hi_);
+    wr_lo_ = -1;
+    while ((float)(wr_lo_ + 1) < lo) ++wr_lo_;  // the most writes at which draining stops (-1: only when empty)
+  }
   pc_bits_ = log2i(s.pcs); rank_bits_ = log2i(s.ranks); bg_bits_ = log2i(s.bankgroups);
   bank_bits_ = log2i(s.banks); rb_bits_ = log2i(s.req_bytes); col_bits_ = log2i(s.columns); row_bits_ = log2i(s.rows);
   if ((int64_t(1) << rb_bits_) != s.req_bytes || (int64_t(1) << pc_bits_) != s.pcs ||
@@ -429,7 +436,7 @@ inline int64_t DramDevice::earliest(const Chan& ch, int cmd, const Bank& bk) con
 
 void DramDevice::update_mode(Chan& ch) {
   // Write draining (Ramulator 2 GenericDDR controller, PyTorchSim wr_low/high_watermark 0.2/0.8).
-  const int64_t hi = wr_hi_, lo = wr_lo_;
+  const int64_t hi = wr_hi_, lo = wr_lo_;  // (see the constructor)
   if (!ch.write_mode) {
     if (ch.nwrite >= hi || (ch.nread == 0 && ch.nwrite > 0)) ch.write_mode = 1;
   } else if (ch.nwrite == 0 || (ch.nread > 0 && ch.nwrite <= lo)) {

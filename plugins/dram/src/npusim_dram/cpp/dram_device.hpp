@@ -257,7 +257,7 @@ class DramDevice final : public MemoryDevice {
   DramSpec spec_;
   int fast_ = 0;  // the instance of the hot paths: 0 generic, 1 / 2 common policy with split / shared buses
   int bpu_;  // banks per unit
-  int64_t wr_hi_, wr_lo_;  // write-drain thresholds in accesses
+  int64_t wr_hi_, wr_lo_;  // write-drain thresholds in accesses: draining starts at wr_hi_ writes, stops at <= wr_lo_
   int rb_bits_, pc_bits_, rank_bits_, bg_bits_, bank_bits_, col_bits_, row_bits_;
   std::vector<Chan> ch_;
   std::vector<Parent> parents_;

@@ -26,7 +26,10 @@ struct DramSpec {
   int64_t refresh = 0;        // 0 all-bank (REFab), 1 per-bank (REFpb), 2 none
   int64_t mapping = 0;        // 0 RoBaRaCoCh, 1 ChRaBaRoCo, 2 MOP4CLXOR
   int64_t rq_size = 32, wq_size = 32;     // read / write queue depth per channel, in accesses
-  int64_t wr_high_pct = 80, wr_low_pct = 20;  // write-drain watermarks, percent of wq_size
+  // Write-drain watermarks, fractions of wq_size: draining starts when more than wr_high * wq_size writes are
+  // queued and stops when fewer than wr_low * wq_size are (and reads wait); compared as Ramulator 2 does, in
+  // float (controller_base.cpp set_write_mode), so 0.8 x 32 = 25.6 starts draining at 26 writes.
+  double wr_high = 0.8, wr_low = 0.2;
   int64_t split_cmd_bus = 1;  // 1: separate row and column command buses (HBM), 0: one shared bus
   int64_t log_commands = 0;   // 1: keep a command log (for the independent timing checker)
   int64_t fast_path = 1;      // 0: run the common policy through the generic scheduler too (equivalence tests)
