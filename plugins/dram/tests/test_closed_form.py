@@ -1,6 +1,7 @@
-"""Closed-form latencies of single accesses: idle bank, row hit, row conflict, writes, closed-row policy."""
+"""Closed-form latencies of single accesses (idle bank, row hit, row conflict, writes, closed-row policy) and the write-drain watermarks."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dram_helpers import addr_of, make
@@ -109,3 +110,23 @@ def test_an_activated_access_leaves_the_queue():
     act_b = max(1 + extra, s["nRRDL"])  # the row bus after the two-cycle ACT, and tRRD_L within the bank group
     assert done_b == (act_b + extra + s["nRCDRD"] + s["nCL"] + s["nBL"]) * tck
     assert comp.stats()["acts"] == 2
+
+
+@pytest.mark.parametrize("fast_path", [1, 0])
+@pytest.mark.parametrize("writes,drains_at_once", [(26, True), (25, False)])
+def test_write_draining_starts_above_the_high_watermark(writes, drains_at_once, fast_path):
+    """Ramulator 2 drains writes once *more than* 0.8 x 32 = 25.6 are queued (float compare): 26 writes start at
+    once, 25 wait until the reads have left the queue; a drain stops below 0.2 x 32 = 6.4, after 20 WRs."""
+    comp = make("hbm2", timing={"fast_path": fast_path}, refresh="none", command_log=True)
+    reads = [(0, 0, addr_of(comp, bank=0, row=r), 32, False) for r in range(20)]  # conflicts: one per tRC
+    wr = [(0, 0, addr_of(comp, bank=1, row=3, col=i % 32), 32, True) for i in range(writes)]  # row hits
+    drive_memory(comp.cpp, reads + wr)
+    log = np.asarray(comp.cpp.command_log(), dtype=np.int64).reshape(-1, 8)
+    first_wr = log[log[:, 1] == 3][0, 0]
+    read_acts = log[(log[:, 1] == 0) & (log[:, 6] == 0), 0]
+    if drains_at_once:
+        assert first_wr < 50 and read_acts.size == 20
+        assert ((log[:, 1] == 3) & (log[:, 0] < read_acts[0])).sum() == 20  # 26 -> 6 writes, then the reads
+    else:
+        s = comp.resolved["spec"]
+        assert first_wr > 19 * s["nRC"]  # the reads' ACTs came first (each read leaves the queue at its ACT)
