@@ -1,6 +1,7 @@
 """npusim HBM2 vs Ramulator 2.1 on the same traces: side-by-side table, and (--write) the recorded reference.
 
 usage: python benchmarks/dram_vs_ramulator2.py --ramulator DIR [--commit SHA] [--write] [--crosscheck] [-k NAME]
+       python benchmarks/dram_vs_ramulator2.py --recorded [--markdown]   (the stored reference against today's npusim)
 
 DIR is a built Ramulator 2.1 source tree (CMU-SAFARI/ramulator2: libramulator.so in DIR, python/ramulator;
 `cmake -DRAMULATOR_PYTHON_BINDINGS=ON` also builds the LoadStoreTrace cross-check). Not needed by CI: the
@@ -183,7 +184,8 @@ def convert(records: np.ndarray, ctrl_stats: list[dict], cmds: dict, timing: dic
 
 # Reference variants: Ramulator 2.1 as configured above, then with one known difference to npusim removed at a
 # time through Ramulator's own configuration (no Ramulator code changed): its HBM2 ACT as a 1-cycle command (the
-# DSL's command_cycles emptied), and its FRFCFS-RowHit scheduler (a row with queued hits is not precharged).
+# DSL's command_cycles emptied), and its FRFCFS-RowHit scheduler (no PRE for a request younger than a queued row
+# hit). npusim runs each variant with the matching settings (the test's NPUSIM_AS).
 VARIANTS = {
     "ramulator2": dict(act1=False, scheduler="FRFCFS"),
     "ramulator2_act1": dict(act1=True, scheduler="FRFCFS"),
@@ -273,12 +275,19 @@ def crosscheck(ramu, case: dict, tmp: Path, driver_stats: dict) -> None:
 def main() -> None:
     """Run every case through Ramulator (each variant) and npusim, print the tables, optionally record."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ramulator", required=True, help="built Ramulator 2.1 source tree")
+    ap.add_argument("--ramulator", help="built Ramulator 2.1 source tree")
+    ap.add_argument("--recorded", action="store_true", help="compare today's npusim with the stored reference "
+                    "(no Ramulator needed)")
+    ap.add_argument("--markdown", action="store_true", help="with --recorded: also the README's markdown table")
     ap.add_argument("--commit", default="", help="Ramulator commit (default: git -C DIR rev-parse HEAD)")
     ap.add_argument("--write", action="store_true", help=f"write {REFERENCE.relative_to(ROOT)}")
     ap.add_argument("--crosscheck", action="store_true", help="also run LoadStoreTrace via Simulation::run")
     ap.add_argument("-k", dest="only", default="", help="only cases whose name contains this")
     args = ap.parse_args()
+    if args.recorded:
+        return recorded(args.markdown)
+    if not args.ramulator:
+        raise SystemExit("--ramulator DIR is required (or --recorded)")
     if args.write and args.only:
         raise SystemExit("--write records every case: drop -k")
     rdir = Path(args.ramulator).resolve()
@@ -308,7 +317,6 @@ def main() -> None:
     }, "configs": {}, "cases": []}
     tables: dict[str, list] = {v: [] for v in VARIANTS}
     for case in cases:
-        npu = tmod.run_npusim(dict(CONFIGS[case["config"]]), case["trace"], case["offer"])
         entry = dict(case)
         conf = ref["configs"].setdefault(case["config"], {"npusim": CONFIGS[case["config"]]})
         for v, opts in VARIANTS.items():
@@ -317,6 +325,8 @@ def main() -> None:
                 crosscheck(ramu, case, tmp, stats)  # fixed-rate offers differ from LoadStoreTrace's
             conf[f"{v}_yaml"] = ys
             entry[v] = ram
+            params, timing = tmod.NPUSIM_AS[v]
+            npu = tmod.run_npusim({**CONFIGS[case["config"]], **params}, case["trace"], case["offer"], timing=timing)
             bad = tmod.compare(npu, ram, case["trace"]["n"], "every" in case["offer"])
             tables[v].append((case["name"], npu, ram, bad))
             print(f"{case['name']} {v}: {'ok' if not bad else '; '.join(bad)}", flush=True)
@@ -327,6 +337,35 @@ def main() -> None:
     if args.write:
         REFERENCE.write_text(json.dumps(ref, indent=1) + "\n")
         print(f"wrote {REFERENCE.relative_to(ROOT)}")
+
+
+def recorded(markdown: bool) -> None:
+    """Print today's npusim against every recorded reference variant (and the README table with markdown)."""
+    tmod = _load_test_module()
+    ref = tmod._reference()
+    rows: dict[str, list] = {v: [] for v in VARIANTS}
+    for case in ref["cases"]:
+        for v in VARIANTS:
+            npu, ram = tmod._npusim(case, v), case[v]
+            rows[v].append((case["name"], npu, ram, tmod.compare(npu, ram, case["trace"]["n"], "every" in case["offer"])))
+    for v, opts in VARIANTS.items():
+        print(f"\nnpusim vs {v}: Ramulator 2.1 {ref['ramulator2']['commit'][:8]}, ACT "
+              f"{'1 cycle' if opts['act1'] else '2 cycles'}, {opts['scheduler']} (npusim set the same way)")
+        _print_table(rows[v])
+        bad = [name for name, *_, b in rows[v] if b]
+        print(f"{len(rows[v]) - len(bad)} of {len(rows[v])} agree within the test's tolerances"
+              + (f"; outside: {', '.join(bad)}" if bad else ""))
+    if markdown:
+        print("\n| case | npusim end cyc (GB/s) | Ramulator 2.1 end cyc (GB/s) | Δ | Δ, 1-cycle ACT | "
+              "Δ, 1-cycle ACT + FRFCFS-RowHit | read lat npusim / R2.1 (cyc) | ACT npusim / R2.1 |")
+        print("|---|---|---|---|---|---|---|---|")
+        d = lambda n, r: f"{100.0 * (n['end_cycles'] - r['end_cycles']) / r['end_cycles']:+.1f}%"  # noqa: E731
+        for i, (name, n, r, _) in enumerate(rows["ramulator2"]):
+            a = rows["ramulator2_act1"][i]
+            h = rows["ramulator2_act1_rowhit"][i]
+            print(f"| {name} | {n['end_cycles']} ({n['bandwidth_gbps']:.1f}) | {r['end_cycles']} "
+                  f"({r['bandwidth_gbps']:.1f}) | {d(n, r)} | {d(a[1], a[2])} | {d(h[1], h[2])} | "
+                  f"{n['avg_read_latency_cycles']:.1f} / {r['avg_read_latency_cycles']:.1f} | {n['ACT']} / {r['ACT']} |")
 
 
 def _print_table(rows) -> None:

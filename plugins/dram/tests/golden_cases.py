@@ -23,6 +23,8 @@ CASES = [
     ("hbm2_closed_per_bank_rate", "hbm2", dict(channels=4, row_policy="closed", refresh="per_bank"), "mixed", 32, 777),
     ("hbm2_128B_rate", "hbm2", dict(channels=8, address_mapping="MOP4CLXOR", read_queue_size=16), "mixed", 128, 1333),
     ("hbm3_random", "hbm3", dict(channels=4, refresh="per_bank"), "random", 32, 0),
+    ("hbm2_rowhit_mixed", "hbm2", dict(channels=4, address_mapping="MOP4CLXOR", scheduler="frfcfs_rowhit"), "mixed",
+     32, 0),
     ("ddr4_2rank_random", "ddr4", dict(channels=1, org_preset="DDR4_8Gb_x8_2R", address_mapping="MOP4CLXOR"),
      "random", 32, 0),
     ("ddr4_fcfs_stream_wr", "ddr4", dict(channels=2, scheduler="fcfs", refresh="none"), "stream_wr", 32, 0),

@@ -1,4 +1,4 @@
-"""The bank-set scheduler of the common policy (FR-FCFS, open row, all-bank refresh, one rank; HBM's split or
+"""The bank-set scheduler of the common policy (FR-FCFS or FRFCFS-RowHit, open row, all-bank refresh, one rank; HBM's split or
 DDR4/LPDDR5's shared command bus) decides exactly as the generic ready-list scheduler: same completion times,
 statistics and command logs."""
 from __future__ import annotations
@@ -20,11 +20,13 @@ CASES = [  # (standard, params, trace kind, request bytes, arrival interval in p
     ("hbm3", dict(channels=2), "random", 32, 0),
     ("hbm3", dict(channels=1, address_mapping="MOP4CLXOR", read_queue_size=64), "mixed", 64, 0),
     ("hbm2", dict(channels=16), "stream", 32, 0),
+    ("hbm2", dict(channels=2, address_mapping="MOP4CLXOR", scheduler="frfcfs_rowhit"), "mixed", 32, 0),
     # one shared command bus
     ("ddr4", dict(channels=1, address_mapping="MOP4CLXOR"), "mixed", 32, 0),
     ("ddr4", dict(channels=2, write_queue_size=8), "random", 32, 0),
     ("lpddr5", dict(channels=1), "random", 64, 0),
     ("lpddr5", dict(channels=2, address_mapping="MOP4CLXOR"), "stream_wr", 32, 0),
+    ("ddr4", dict(channels=1, scheduler="frfcfs_rowhit"), "mixed", 32, 0),
 ]
 
 
@@ -65,13 +67,13 @@ def test_bank_set_scheduler_matches_with_other_act_spacing(rrd_s, rrd_l):
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4095), st.booleans()), min_size=1, max_size=300),
        st.sampled_from(["RoBaRaCoCh", "MOP4CLXOR", "ChRaBaRoCo"]), st.integers(1, 40),
-       st.sampled_from(["hbm2", "ddr4"]))
-def test_bank_set_scheduler_matches_on_generated_traces(reqs, mapping, queue, standard):
+       st.sampled_from(["hbm2", "ddr4"]), st.sampled_from(["frfcfs", "frfcfs_rowhit"]))
+def test_bank_set_scheduler_matches_on_generated_traces(reqs, mapping, queue, standard, scheduler):
     # few rows and banks (4096 x 32 B over one channel): hits, misses and conflicts interleave, queues fill
     addrs = np.asarray([a * 32 * 37 % (1 << 22) for a, _ in reqs], dtype=np.int64)
     writes = np.asarray([w for _, w in reqs], dtype=np.int8)
-    assert_same(standard, dict(channels=1, address_mapping=mapping, read_queue_size=queue, write_queue_size=queue),
-                addrs, writes)
+    assert_same(standard, dict(channels=1, address_mapping=mapping, read_queue_size=queue, write_queue_size=queue,
+                               scheduler=scheduler), addrs, writes)
 
 
 @pytest.mark.parametrize("standard,params,fast", [

@@ -17,7 +17,7 @@ def fast_refresh(standard: str, **params) -> dict:
 
 configs = st.fixed_dictionaries({
     "standard": st.sampled_from(["hbm2", "hbm3", "ddr4", "lpddr5"]),
-    "scheduler": st.sampled_from(["frfcfs", "fcfs"]),
+    "scheduler": st.sampled_from(["frfcfs", "fcfs", "frfcfs_rowhit"]),
     "row_policy": st.sampled_from(["open", "closed"]),
     "refresh": st.sampled_from(["all_bank", "per_bank", "none"]),
     "address_mapping": st.sampled_from(["RoBaRaCoCh", "ChRaBaRoCo", "MOP4CLXOR"]),

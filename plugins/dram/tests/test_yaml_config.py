@@ -125,3 +125,10 @@ def test_bad_fields_give_one_line_errors(tmp_path):
         assert needle in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(ConfigError, match="per-bank"):
         make("ddr4", refresh="per_bank")
+
+
+@pytest.mark.parametrize("impl,scheduler", [("FRFCFS", 0), ("FCFS", 1), ("FRFCFS-RowHit", 2)])
+def test_ramulator_scheduler_names_map_to_the_same_policy(tmp_path, impl, scheduler):
+    y = tmp_path / "s.yaml"
+    y.write_text(f"MemorySystem: {{DRAM: {{impl: HBM2}}, Controller: {{Scheduler: {{impl: {impl}}}}}}}\n")
+    assert make("hbm2", config_path=str(y)).resolved["spec"]["scheduler"] == scheduler

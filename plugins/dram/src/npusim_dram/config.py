@@ -31,7 +31,9 @@ class DramConfig:
                              "the presets, explicit non-default fields here override it")
     org_preset: str = param("", "organisation preset, e.g. HBM2_8Gb ('' = the standard's default or the YAML's)")
     timing_preset: str = param("", "timing preset, e.g. HBM2_2000Mbps ('' = the standard's default or the YAML's)")
-    scheduler: str = param("frfcfs", "request scheduler: first-ready FCFS or strict FCFS", choices=("frfcfs", "fcfs"))
+    scheduler: str = param("frfcfs", "request scheduler, as Ramulator 2.1's: frfcfs (of the ready commands the oldest "
+                           "request's, per command bus), frfcfs_rowhit (frfcfs, but no PRE for a request younger than a "
+                           "queued hit to the open row) or strict fcfs", choices=("frfcfs", "fcfs", "frfcfs_rowhit"))
     row_policy: str = param("open", "row-buffer policy: keep rows open, or auto-precharge after the last queued "
                             "hit", choices=("open", "closed"))
     refresh: str = param("all_bank", "refresh: all-bank REFab every tREFI, per-bank REFpb every tREFIpb, or none",
@@ -114,7 +116,7 @@ def resolve(cfg: DramConfig, standard: str) -> dict:
     spec = dict(channels=cfg.channels, pcs=org["pcs"], ranks=org["ranks"], bankgroups=org["bankgroups"],
                 banks=org["banks"], rows=org["rows"], columns=columns, req_bytes=cfg.req_bytes, tck_ps=tck,
                 extra_latency=cfg.latency_cycles,
-                scheduler=("frfcfs", "fcfs").index(pol["scheduler"]),
+                scheduler=("frfcfs", "fcfs", "frfcfs_rowhit").index(pol["scheduler"]),
                 row_policy=("open", "closed").index(pol["row_policy"]),
                 refresh=("all_bank", "per_bank", "none").index(pol["refresh"]),
                 mapping=MAPPINGS.index(pol["address_mapping"]),

@@ -19,7 +19,7 @@ from npusim.errors import ConfigError
 from npusim.registry import closest
 from npusim_dram.presets import STANDARD_NAMES, TIMING_ALIASES, TIMING_KEYS
 
-SCHEDULERS = {"FRFCFS": "frfcfs", "FRFCFS_CAP": "frfcfs", "FCFS": "fcfs"}
+SCHEDULERS = {"FRFCFS": "frfcfs", "FRFCFS_CAP": "frfcfs", "FRFCFS-ROWHIT": "frfcfs_rowhit", "FCFS": "fcfs"}
 REFRESH = {"ALLBANK": "all_bank", "PERBANK": "per_bank", "NOREFRESH": "none", "NONE": "none", "NO": "none"}
 ROW_POLICIES = {"OPENROWPOLICY": "open", "OPEN": "open", "CLOSEDROWPOLICY": "closed", "CLOSED": "closed"}
 MAPPINGS = {"ROBARACOCH": "RoBaRaCoCh", "CHRABAROCO": "ChRaBaRoCo", "MOP4CLXOR": "MOP4CLXOR"}
@@ -33,7 +33,7 @@ def _impl(section, where: str, table: dict, path: Path) -> str:
     name = section.get("impl") if isinstance(section, dict) else section
     key = str(name).upper()
     if key not in table:
-        raise ConfigError(f"{path}: {where}.impl {name!r} is not supported{closest(str(name), table.values())}")
+        raise ConfigError(f"{path}: {where}.impl {name!r} is not supported{closest(key, sorted(table))}")
     return table[key]
 
 

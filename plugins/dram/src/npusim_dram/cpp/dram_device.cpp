@@ -13,15 +13,17 @@ constexpr int64_t kNearCycles = 8;       // banks legal within this many cycles 
 int log2i(int64_t v) { int b = 0; while ((int64_t(1) << b) < v) ++b; return b; }
 inline void upd(int64_t& slot, int64_t v) { if (v > slot) slot = v; }
 inline int64_t take(int64_t& a, int bits) { int64_t v = a & ((int64_t(1) << bits) - 1); a >>= bits; return v; }
-// Scheduler priority as one key, lower first: the active buffer's column commands (hit = 3), refresh work (2),
-// then row hits (1), then the rest (0), each oldest first (seq; refresh candidates carry seq -1).
 // Field-by-field request copy: the caller builds requests with scalar stores, and a block copy (16-byte
 // moves) right after them stalls on store-to-load forwarding.
 inline void copy_request(MemRequest& d, const MemRequest& s) {
   d.id = s.id; d.addr = s.addr; d.bytes = s.bytes; d.is_write = s.is_write; d.src = s.src; d.channel = s.channel;
   d.tenant = s.tenant; d.flags = s.flags; d.issue = s.issue; d.owner = s.owner;
 }
-inline int64_t prio(int hit, int64_t seq) { return ((int64_t)(2 - hit) << 56) + seq + 1; }
+// Scheduler priority as one key, lower first: the active buffer's column commands (class 3), refresh work (2),
+// then every other request's command (0), each oldest first (seq; refresh candidates carry seq -1). Ramulator
+// 2.1's FRFCFS: of the commands that are ready, the oldest request's (active buffer, then priority buffer, then
+// the read or write buffer); with separate row and column buses one such pick per bus.
+inline int64_t prio(int cls, int64_t seq) { return ((int64_t)(2 - cls) << 56) + seq + 1; }
 }  // namespace
 
 DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
@@ -48,12 +50,14 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
   rtw_ = s.nCL + s.nBL + 2 - s.nCWL;  // read-to-write turnaround (JESD235 / Ramulator 2)
   burst_ = std::max(s.nCCDS, s.nBL);
   unit_bits_ = bg_bits_ + bank_bits_;
-  incremental_cand_ = s.scheduler == 0 && s.row_policy == 0;
+  incremental_cand_ = s.scheduler != 1 && s.row_policy == 0;
+  rowhit_ = s.scheduler == 2;
   // group_ok: g.next_act only grows by ACTs of the group (T + nRRDL), un.next_act by the same ACTs (T + nRRDS)
   // and by refreshes, so with nRRDL <= nRRDS the group's ACT bound is covered by the unit's
   act_unit_bound_only_ = s.nRRDL <= s.nRRDS;
-  const bool common = s.scheduler == 0 && s.row_policy == 0 && s.refresh == 0 && s.ranks == 1 && s.fast_path != 0 &&
-                      s.pcs * bpu_ <= 64;  // bank sets are 64-bit masks
+  if (s.scheduler < 0 || s.scheduler > 2) throw std::invalid_argument("DramSpec: scheduler must be 0 (FRFCFS), 1 (FCFS) or 2 (FRFCFS-RowHit)");
+  const bool common = s.scheduler != 1 && s.row_policy == 0 && s.refresh == 0 && s.ranks == 1 && s.fast_path != 0 &&
+                      s.pcs * bpu_ <= kColBase;  // candidate sets are 64-bit masks: a row and a column half
   fast_ = !common ? 0 : s.split_cmd_bus ? 1 : 2;
   group_bits_ = (uint64_t(1) << s.banks) - 1;
   unit_mask_ = bpu_ >= 64 ? ~uint64_t(0) : (uint64_t(1) << bpu_) - 1;
@@ -97,7 +101,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.groups.resize(units * s.bankgroups);
     ch.units.resize(units);
     ch.touched.resize(units * bpu_);
-    ch.ready.resize(units * bpu_);
+    ch.ready.resize(2 * units * bpu_);  // a row-slot and a column-slot candidate per bank
     ch.act_acc.assign(units * bpu_, -1);
     // steady-state capacities up front (no regrowth copies or first-touch page faults mid-run)
     ch.acc.reserve(s.rq_size + s.wq_size);
@@ -261,9 +265,9 @@ bool DramDevice::enqueue(const Req& req, Tick now) {
     x.issue = now;
     Bank& bk = ch.banks[bank];
     (x.is_write ? bk.wq : bk.rq).push_back(id, ch.qnext.data());
-    // The bank is re-examined (touched) only if its candidate may have changed: an unchanged candidate keeps
+    // The bank is re-examined (touched) only if its candidates may have changed: an unchanged candidate keeps
     // its place in the ready or pending list.
-    // A bank holding an active-buffer access keeps it as its candidate (a pending recompute was already
+    // A bank holding an active-buffer access keeps it as its only candidate (a pending recompute was already
     // requested by whatever invalidated it).
     const bool forced = ch.act_acc[bank] >= 0;
     if (fast_) {  // bank-set scheduler: an idle bank's candidate is this access; else re-examined at the next decision
@@ -491,22 +495,18 @@ int DramDevice::closed_row_cmd(const Chan& ch, const Bank& bk, int32_t id, int c
 }
 
 bool DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
-  // FR-FCFS, open row: the candidate is the first queued row hit, else the oldest access (ACT/PRE). An
-  // access appended behind a valid candidate changes it only if the queue was empty, or if it is the
-  // first row hit. Gives what bank_cand() would compute from scratch.
+  // FR-FCFS, open row, no active-buffer access at the bank: the column candidate is the oldest queued row hit,
+  // the row candidate the oldest access that misses the open row (PRE; ACT with the row closed). An appended
+  // access is the youngest, so it becomes the candidate of its slot only if that slot had none; under
+  // FRFCFS-RowHit a new PRE candidate is blocked by any queued hit (older). Gives what compute_cand() would.
   const Access& x = ch.acc[id];
-  if (bk.cand_acc >= 0 && (bk.cand_hit || bk.open_row < 0 || x.row != bk.open_row)) return false;
-  int cmd = kACT, hit = 0;
-  if (bk.open_row >= 0) {
-    if (x.row == bk.open_row) { hit = 1; cmd = x.is_write ? kWR : kRD; }
-    else cmd = kPRE;
+  if (bk.open_row >= 0 && x.row == bk.open_row) {
+    if (bk.cand_acc[1] >= 0) return false;
+    set_cand(bk, 1, id, x.is_write ? kWR : kRD, prio(0, x.seq));
+    return true;
   }
-  bk.cand_acc = id;
-  bk.cand_cmd = cmd;
-  bk.cand_hit = hit;
-  bk.cand_seq = x.seq;
-  bk.cand_key = prio(hit, x.seq);
-  bk.cand_slot = spec_.split_cmd_bus && hit ? 1 : 0;
+  if (bk.cand_acc[0] >= 0 || (rowhit_ && bk.cand_acc[1] >= 0)) return false;
+  set_cand(bk, 0, id, bk.open_row < 0 ? kACT : kPRE, prio(0, x.seq));
   return true;
 }
 
@@ -515,37 +515,35 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
   bk.cand_valid = 1;
   bk.cand_mode = wm;
-  bk.cand_acc = -1;
-  const AccQueue& q = wm ? bk.wq : bk.rq;
-  int32_t pick = ch.act_acc[b];
-  int cmd = bk.open_row < 0 ? kACT : kPRE, hit = 0;
-  if (pick >= 0) {  // the active buffer's access, in either mode
-    hit = 3;
-    cmd = ch.acc[pick].is_write ? kWR : kRD;
-  } else if (q.empty()) {
-    return false;
-  } else {
-    pick = q.front();
+  bk.cand_acc[0] = bk.cand_acc[1] = -1;
+  const int32_t ab = ch.act_acc[b];
+  if (ab >= 0) {  // the active buffer's access, in either mode; nothing closes its row first (would_close_active)
+    int cmd = ch.acc[ab].is_write ? kWR : kRD;
+    if (row_policy_<F>() == 1) cmd = closed_row_cmd(ch, bk, ab, cmd);
+    set_cand(bk, 1, ab, cmd, prio(3, ch.acc[ab].seq));
+    return true;
   }
-  if (hit == 0 && bk.open_row >= 0) {
-    const int32_t* const nx = ch.qnext.data();
-    for (int32_t id = q.front(); id >= 0; id = nx[id]) {
-      if (ch.acc[id].row != bk.open_row) continue;
-      pick = id;
-      hit = 1;
-      cmd = ch.acc[id].is_write ? kWR : kRD;
-      break;
+  // the mode's queue: its oldest row hit (column slot) and its oldest access that misses (row slot)
+  const AccQueue& q = wm ? bk.wq : bk.rq;
+  const int32_t* const nx = ch.qnext.data();
+  const int64_t open = bk.open_row;  // -1: closed, every access misses
+  int32_t hit = -1, miss = -1;
+  for (int32_t id = q.front(); id >= 0; id = nx[id]) {
+    if (ch.acc[id].row == open) {
+      if (hit < 0) { hit = id; if (miss >= 0) break; }
+    } else if (miss < 0) {
+      miss = id;
+      if (hit >= 0 || open < 0) break;
     }
   }
-  if (scheduler_<F>() == 1 && !hit && bk.open_row >= 0 && ch.acc[pick].row == bk.open_row) hit = 1;  // (FCFS: see fcfs_pick)
-  if (hit && row_policy_<F>() == 1) cmd = closed_row_cmd(ch, bk, pick, cmd);
-  bk.cand_acc = pick;
-  bk.cand_cmd = cmd;
-  bk.cand_hit = hit != 0;  // a row hit, or the active buffer's access (class 3 in its key)
-  bk.cand_seq = ch.acc[pick].seq;
-  bk.cand_key = prio(hit, bk.cand_seq);
-  bk.cand_slot = split_<F>() && cmd >= kRD && cmd <= kWRA ? 1 : 0;
-  return true;
+  if (hit >= 0) {
+    int cmd = ch.acc[hit].is_write ? kWR : kRD;
+    if (row_policy_<F>() == 1) cmd = closed_row_cmd(ch, bk, hit, cmd);
+    set_cand(bk, 1, hit, cmd, prio(0, ch.acc[hit].seq));
+  }
+  if (miss >= 0 && !(rowhit_ && hit >= 0 && ch.acc[hit].seq < ch.acc[miss].seq))
+    set_cand(bk, 0, miss, open < 0 ? kACT : kPRE, prio(0, ch.acc[miss].seq));
+  return hit >= 0 || miss >= 0;
 }
 
 void DramDevice::consider(const Cand& k, int64_t T, int64_t& next, Pick& pick) const {
@@ -620,7 +618,7 @@ int64_t DramDevice::decide(int c, int64_t T) {
   }
   if (scheduler_<F>() == 1) fcfs_pick(ch, T, wm, next, pick);
   if (F) mask_pick<F>(ch, T, wm, next, pick);
-  if (!F && scheduler_<F>() == 0) {  // FR-FCFS: only banks whose lower-bound issue time has come are examined
+  if (!F && scheduler_<F>() != 1) {  // FR-FCFS: only candidates whose lower-bound issue time has come are examined
     if (wm != ch.heap_mode) {
       ch.heap_mode = wm;
       for (int32_t b : ch.active) touch(ch, b);
@@ -628,76 +626,87 @@ int64_t DramDevice::decide(int c, int64_t T) {
     Bank* const banks = ch.banks.data();
     ReadyEnt* const rd = ch.ready.data();
     int32_t nr = ch.nready;
-    // sorted insertion of bank b's (valid) candidate
-    auto add_ready = [&](int32_t b) {
+    // sorted insertion of bank b's (valid) candidate of slot s
+    auto add_ready = [&](int32_t b, int s) {
       Bank& bk = banks[b];
-      const int64_t key = bk.cand_key;
+      const int64_t key = bk.cand_key[s];
       int32_t i = nr++;
       for (; i > 0 && rd[i - 1].key > key; --i) rd[i] = rd[i - 1];
-      rd[i].key = key; rd[i].bank = b; rd[i].slot = bk.cand_slot;
-      bk.in_ready = 1;
+      rd[i].key = key; rd[i].bank = b; rd[i].slot = s;
+      bk.in_ready[s] = 1;
     };
     const int32_t* const tl = ch.touched.data();
     for (int32_t k = 0, nt = ch.ntouched; k < nt; ++k) {
       const int32_t b = tl[k];
       Bank& bk = banks[b];
       bk.touched = 0;
-      bk.ver++;  // its pending entry, if any, is stale
-      const bool near = bk.active && bank_cand<F>(ch, b, wm) && [&] {
-        const int64_t when = earliest(ch, bk.cand_cmd, bk);
-        if (when - T <= kNearCycles) return true;  // legal now or soon: examined by this decision
-        ch.heap.push(when, b, bk.ver);
-        return false;
-      }();
-      if (!bk.in_ready) {
-        if (near) add_ready(b);
-        continue;
-      }
-      // listed already: move its entry to the new candidate's place, or drop it (keeping the others' order)
-      int32_t i = 0;
-      while (rd[i].bank != b) ++i;
-      if (near) {
-        const int64_t key = bk.cand_key;
-        for (; i + 1 < nr && rd[i + 1].key < key; ++i) rd[i] = rd[i + 1];
-        for (; i > 0 && rd[i - 1].key > key; --i) rd[i] = rd[i - 1];
-        rd[i].key = key; rd[i].bank = b; rd[i].slot = bk.cand_slot;
-      } else {
-        bk.in_ready = 0;
-        for (--nr; i < nr; ++i) rd[i] = rd[i + 1];
+      bk.ver++;  // its pending entries, if any, are stale
+      const bool any = bk.active && bank_cand<F>(ch, b, wm);
+      for (int s = 0; s < 2; ++s) {
+        bool near = false;
+        if (any && bk.cand_acc[s] >= 0) {
+          const int64_t when = earliest(ch, bk.cand_cmd[s], bk);
+          near = when - T <= kNearCycles;  // legal now or soon: examined by this decision
+          if (!near) ch.heap.push(when, 2 * b + s, bk.ver);
+        }
+        if (!bk.in_ready[s]) {
+          if (near) add_ready(b, s);
+          continue;
+        }
+        // listed already: move its entry to the new candidate's place, or drop it (keeping the others' order)
+        int32_t i = 0;
+        while (rd[i].bank != b || rd[i].slot != s) ++i;
+        if (near) {
+          const int64_t key = bk.cand_key[s];
+          for (; i + 1 < nr && rd[i + 1].key < key; ++i) rd[i] = rd[i + 1];
+          for (; i > 0 && rd[i - 1].key > key; --i) rd[i] = rd[i - 1];
+          rd[i].key = key; rd[i].bank = b; rd[i].slot = s;
+        } else {
+          bk.in_ready[s] = 0;
+          for (--nr; i < nr; ++i) rd[i] = rd[i + 1];
+        }
       }
     }
     ch.ntouched = 0;
-    ch.heap.pop_until(T, [&](int64_t, int32_t b, int32_t ver) {
-      if (ver == banks[b].ver) add_ready(b);
+    ch.heap.pop_until(T, [&](int64_t, int32_t v, int32_t ver) {
+      if (ver == banks[v >> 1].ver) add_ready(v >> 1, v & 1);
     });
     const bool due = refresh_<F>() != 2 && T >= ch.ref_min;  // some unit has a refresh pending
-    int32_t bb[2] = {-1, -1};  // best ready bank per bus
+    const bool split = split_<F>() != 0;
     // Priority order: the first legal candidate of a bus is its best; later entries of that bus are not
-    // examined (with both buses decided the scan stops). Entries legal only later than kNearCycles move to
-    // the pending list. Without a split bus every command uses bus 0.
-    int decided[2] = {0, split_<F>() ? 0 : 1};
+    // examined, except that the row bus also keeps its second legal candidate: Ramulator issues the column
+    // command first, and a PRE of that command's bank is then no longer legal (tRTP / write recovery). Entries
+    // legal only later than kNearCycles move to the pending list. Without a split bus every command uses bus 0.
+    int32_t bb[2] = {-1, -1}, bs[2] = {0, 0};  // best ready (bank, slot) per bus
+    int32_t row2b = -1, row2s = 0;              // second legal row-bus candidate
+    int nrow = 0, decided_col = split ? 0 : 1;
     int32_t keep = 0, i = 0;
     for (; i < nr; ++i) {
       const int32_t eb = rd[i].bank;
-      const int sl = rd[i].slot;
-      if (!decided[sl]) {
+      const int sl = rd[i].slot, bus = split ? sl : 0;
+      if (bus ? !decided_col : nrow < 2) {
         const Bank& bk = banks[eb];
         if (due && unit_blocked<F>(ch, bk.unit, eb, T)) {
           next = std::min(next, T + 1);
         } else {
-          const int64_t when = earliest(ch, bk.cand_cmd, bk);
+          const int64_t when = earliest(ch, bk.cand_cmd[sl], bk);
           if (when > T) {
             // legal within a few cycles (bus / tCCD / tRRD spacing): stays in the ready list, saving heap traffic
             if (when - T <= kNearCycles) next = std::min(next, when);
-            else { ch.heap.push(when, eb, bk.ver); banks[eb].in_ready = 0; continue; }
+            else { ch.heap.push(when, 2 * eb + sl, bk.ver); banks[eb].in_ready[sl] = 0; continue; }
+          } else if (bus) {
+            decided_col = 1;
+            if (bk.cand_key[sl] < pick.key[1]) { pick.key[1] = bk.cand_key[sl]; bb[1] = eb; bs[1] = sl; }
+          } else if (nrow++ == 0) {
+            if (bk.cand_key[sl] < pick.key[0]) { pick.key[0] = bk.cand_key[sl]; bb[0] = eb; bs[0] = sl; }
           } else {
-            decided[sl] = 1;
-            if (bk.cand_key < pick.key[sl]) { pick.key[sl] = bk.cand_key; bb[sl] = eb; }
-            if (decided[0] && decided[1]) {
-              if (keep != i) rd[keep] = rd[i];
-              ++keep; ++i;
-              break;
-            }
+            row2b = eb; row2s = sl;
+          }
+          // done once the column bus is decided and the row bus's pick cannot clash with it
+          if (decided_col && (nrow == 2 || (nrow == 1 && (!split || bb[0] != bb[1])))) {
+            if (keep != i) rd[keep] = rd[i];
+            ++keep; ++i;
+            break;
           }
         }
       }
@@ -706,22 +715,30 @@ int64_t DramDevice::decide(int c, int64_t T) {
     }
     if (keep != i) for (int32_t j = i; j < nr; ++j) { rd[keep + (j - i)] = rd[j]; }
     ch.nready = keep + (nr - i);
+    if (split && bb[1] >= 0 && bb[0] == bb[1] && pick.key[1] == banks[bb[1]].cand_key[bs[1]]) {
+      // the row pick is a PRE of the column pick's bank: the next legal row candidate instead
+      if (row2b >= 0) { pick.key[0] = banks[row2b].cand_key[row2s]; bb[0] = row2b; bs[0] = row2s; }
+      else { pick.key[0] = INT64_MAX; bb[0] = -1; }
+      next = std::min(next, T + 1);
+    }
     for (int sl = 0; sl < 2; ++sl) {
-      if (bb[sl] < 0 || pick.key[sl] != banks[bb[sl]].cand_key) continue;  // a refresh candidate kept the bus
+      if (bb[sl] < 0 || pick.key[sl] != banks[bb[sl]].cand_key[bs[sl]]) continue;  // a refresh candidate kept the bus
       const Bank& bk = banks[bb[sl]];
-      pick.cmd[sl] = bk.cand_cmd;
+      pick.cmd[sl] = bk.cand_cmd[bs[sl]];
       pick.bank[sl] = bb[sl];
-      pick.acc[sl] = bk.cand_acc;
+      pick.acc[sl] = bk.cand_acc[bs[sl]];
     }
     if (!ch.heap.empty()) next = std::min(next, ch.heap.min_when());
   }
   const bool have0 = pick.key[0] != INT64_MAX, have1 = pick.key[1] != INT64_MAX;
   if (!have0 && !have1) return std::max(next, T + 1);
-  // A row command and a column command chosen together always target different banks (one candidate per
-  // bank; a unit with refresh pending offers no column commands), so issuing both in one cycle is legal.
+  // A row command and a column command chosen together target different banks (the row pick skips a PRE of
+  // the column pick's bank; a unit with refresh pending offers no column commands but the active buffer's, whose
+  // banks get no refresh PRE), so issuing both in one cycle is legal. The column command goes first, as in
+  // Ramulator 2.1's HBM controller.
   ch.last_issue = T;  // this edge's decision is committed: later arrivals join the next edge
-  if (have0) issue<F>(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
   if (have1) issue<F>(c, T, pick.cmd[1], pick.bank[1], pick.acc[1]);
+  if (have0) issue<F>(c, T, pick.cmd[0], pick.bank[0], pick.acc[0]);
   return T + 1;
 }
 
@@ -765,19 +782,18 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       ch.act_acc[b] = acc;
       (ch.acc[acc].is_write ? ch.nwrite : ch.nread)--;
       ch.nactive++;
-      if (F) {  // the opened row's access (the oldest: see compute_cand) is now the active buffer's hit
+      if (F) {  // the opened row's access is now the active buffer's: the bank's only candidate (compute_cand)
         ch.gb[0][bk.group] = g.next_act;
         act_bound(ch, u);
         const Access& x = ch.acc[acc];
         ch.m_actbuf |= uint64_t(1) << b;
         if (x.is_write) ch.m_actwr |= uint64_t(1) << b;
         bk.cand_valid = 1;
-        bk.cand_cmd = x.is_write ? kWR : kRD;
-        bk.cand_hit = 1;
-        bk.cand_key = prio(3, bk.cand_seq);
-        bk.cand_slot = split_<F>() ? 1 : 0;
+        bk.cand_acc[0] = -1;
+        set_cand(bk, 1, acc, x.is_write ? kWR : kRD, prio(3, x.seq));
         ch.m_act &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal ACT (mask_pick)
-        mask_put(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
+        ch.bt[b] = kFar;
+        mask_put(ch, kColBase + b, bk.cand_cmd[1], bank_bound(bk, bk.cand_cmd[1]));  // the row was closed: no column candidate yet
       }
       return;
     }
@@ -787,11 +803,12 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       upd(bk.next_act, T + s.nRP - a); upd(bk.next_refpb, T + s.nRP); upd(un.next_refab, T + s.nRP);
       if (acc >= 0) ch.acc[acc].kind = 2;
       ch.st.pres++;
-      if (F && acc >= 0) {  // its access (the oldest, no hit queued) now needs an ACT: same key
-        bk.cand_valid = 1;
-        bk.cand_cmd = kACT;
+      if (F && acc >= 0) {  // every queued access misses now: an ACT for the oldest, no column candidate
         ch.m_pre &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal PRE (mask_pick)
+        ch.bt[b] = kFar;
+        compute_cand<F>(ch, b, ch.heap_mode);
         mask_put(ch, b, kACT, bk.next_act);
+        mask_unplace(ch, kColBase + b);
       }
       return;
     }
@@ -851,6 +868,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   }
   Access& x = ch.acc[acc];
   (x.kind == 0 ? ch.st.hits : x.kind == 1 ? ch.st.misses : ch.st.conflicts)++;
+  const int32_t after = ch.qnext[acc];  // the access queued after it (younger)
   (wr ? bk.wq : bk.rq).erase(acc, ch.qnext.data());
   if (bk.rq.empty() && bk.wq.empty()) {
     bk.active = 0;
@@ -862,10 +880,31 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       ch.active.pop_back();
     }
   }
-  if (F) {  // it was a legal row hit (mask_pick); its next candidate in this decision's mode (heap_mode), placed now
-    ch.m_hit &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);
-    ch.bt[b] = kFar;
-    if (bk.active && compute_cand<F>(ch, b, ch.heap_mode)) mask_put(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
+  if (F) {  // it was a legal column candidate (mask_pick); the bank's next ones in this decision's mode (heap_mode), placed now
+    const int32_t v = kColBase + b;
+    ch.m_hit &= ~(uint64_t(1) << v); ch.m_ready &= ~(uint64_t(1) << v);
+    ch.bt[v] = kFar;
+    if (bk.active) {
+      if (!from_active && !rowhit_) {
+        // FR-FCFS, a queued hit served (the candidates were valid for heap_mode: mask_pick synced them): the row
+        // candidate stands (a PRE, now bound by tRTP / write recovery too), the next hit is the first one queued
+        // after it (those before it miss the row)
+        bk.cand_valid = 1;
+        if (bk.cand_acc[0] >= 0) mask_place(ch, b, kPRE, bk.next_pre);
+        bk.cand_acc[1] = -1;
+        const int32_t* const nx = ch.qnext.data();
+        for (int32_t id = after; id >= 0; id = nx[id]) {
+          if (ch.acc[id].row != bk.open_row) continue;
+          set_cand(bk, 1, id, ch.acc[id].is_write ? kWR : kRD, prio(0, ch.acc[id].seq));
+          mask_put(ch, v, bk.cand_cmd[1], bank_bound(bk, bk.cand_cmd[1]));
+          break;
+        }
+      } else {
+        compute_cand<F>(ch, b, ch.heap_mode);
+        if (bk.cand_acc[1] >= 0) mask_put(ch, v, bk.cand_cmd[1], bank_bound(bk, bk.cand_cmd[1]));
+        mask_slot(ch, b, 0);  // a served active-buffer access frees the row slot; FRFCFS-RowHit's PRE may unblock
+      }
+    }
   }
   if (!from_active) (wr ? ch.nwrite : ch.nread)--;
   const Tick t_done = (T + (wr ? s.nCWL : s.nCL) + s.nBL + s.extra_latency) * s.tck_ps;
@@ -906,34 +945,42 @@ void DramDevice::group_bounds(Chan& ch, int u) {
   }
 }
 
-inline void DramDevice::mask_unplace(Chan& ch, int32_t b) {
-  const uint64_t bit = uint64_t(1) << b;
-  const int s = (int)(ch.bt[b] & (Chan::kWheel - 1));
+inline void DramDevice::mask_unplace(Chan& ch, int32_t v) {
+  const uint64_t bit = uint64_t(1) << v;
+  const int s = (int)(ch.bt[v] & (Chan::kWheel - 1));
   ch.m_act &= ~bit; ch.m_pre &= ~bit; ch.m_hit &= ~bit;
   ch.m_ready &= ~bit; ch.m_far &= ~bit;
   ch.wheel[s] &= ~bit;  // off its wheel slot (a no-op if it was not there)
   if (!ch.wheel[s]) ch.wheel_occ &= ~(uint64_t(1) << s);
-  ch.bt[b] = kFar;
+  ch.bt[v] = kFar;
 }
 
-inline void DramDevice::mask_place(Chan& ch, int32_t b, int cmd, int64_t t) {
-  mask_unplace(ch, b);
-  mask_put(ch, b, cmd, t);
+inline void DramDevice::mask_place(Chan& ch, int32_t v, int cmd, int64_t t) {
+  mask_unplace(ch, v);
+  mask_put(ch, v, cmd, t);
 }
 
-inline void DramDevice::mask_put(Chan& ch, int32_t b, int cmd, int64_t t) {
-  const uint64_t bit = uint64_t(1) << b;
+inline void DramDevice::mask_put(Chan& ch, int32_t v, int cmd, int64_t t) {
+  const uint64_t bit = uint64_t(1) << v;
   constexpr int W = Chan::kWheel;
   (cmd == kACT ? ch.m_act : cmd == kPRE ? ch.m_pre : ch.m_hit) |= bit;
-  ch.bt[b] = t;
-  const Bank& bk = ch.banks[b];
-  ch.ckey[b] = bk.cand_key;
-  ch.ccmd[b] = cmd;
-  ch.cacc[b] = bk.cand_acc;
+  ch.bt[v] = t;
+  const int slot = v >= kColBase;
+  const Bank& bk = ch.banks[v - slot * kColBase];
+  ch.ckey[v] = bk.cand_key[slot];
+  ch.ccmd[v] = cmd;
+  ch.cacc[v] = bk.cand_acc[slot];
   // the wheel is at this decision's cycle (mask_pick advanced it before any issue)
   if (t <= ch.wheel_t) ch.m_ready |= bit;
   else if (t - ch.wheel_t < W) { ch.wheel[t & (W - 1)] |= bit; ch.wheel_occ |= uint64_t(1) << (t & (W - 1)); }
   else ch.m_far |= bit;
+}
+
+inline void DramDevice::mask_slot(Chan& ch, int32_t b, int slot) {
+  const Bank& bk = ch.banks[b];
+  const int32_t v = b + slot * kColBase;
+  if (bk.cand_acc[slot] >= 0) mask_place(ch, v, bk.cand_cmd[slot], bank_bound(bk, bk.cand_cmd[slot]));
+  else mask_unplace(ch, v);
 }
 
 inline void DramDevice::idle_arrival(Chan& ch, int32_t b, int32_t id) {
@@ -942,17 +989,21 @@ inline void DramDevice::idle_arrival(Chan& ch, int32_t b, int32_t id) {
   ch.m_dirty &= ~(uint64_t(1) << b);
   bk.cand_valid = 1;
   bk.cand_mode = ch.heap_mode;
-  bk.cand_acc = -1;
-  if (x.is_write != ch.heap_mode) { mask_unplace(ch, b); return; }  // the other mode's queue
+  bk.cand_acc[0] = bk.cand_acc[1] = -1;
+  mask_unplace(ch, b);  // (an idle bank has no active-buffer access)
+  mask_unplace(ch, kColBase + b);
+  if (x.is_write != ch.heap_mode) return;  // the other mode's queue
   append_cand(ch, bk, id);  // the candidate of a queue holding only this access
-  mask_place(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
+  const int slot = bk.cand_acc[1] >= 0;
+  mask_put(ch, b + slot * kColBase, bk.cand_cmd[slot], bank_bound(bk, bk.cand_cmd[slot]));
 }
 
 template <int F>
 void DramDevice::mask_sync(Chan& ch, int32_t b, int wm) {
   Bank& bk = ch.banks[b];
-  if (!bk.active || !bank_cand<F>(ch, b, wm)) { mask_unplace(ch, b); return; }
-  mask_place(ch, b, bk.cand_cmd, bank_bound(bk, bk.cand_cmd));
+  if (!bk.active || !bank_cand<F>(ch, b, wm)) { mask_unplace(ch, b); mask_unplace(ch, kColBase + b); return; }
+  mask_slot(ch, b, 0);
+  mask_slot(ch, b, 1);
 }
 
 inline void DramDevice::wheel_advance(Chan& ch, int64_t T) {
@@ -1002,19 +1053,20 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   ch.m_dirty = 0;
   const uint64_t cand = ch.m_act | ch.m_pre | ch.m_hit;
   if (!cand) return false;
-  // banks of a unit with a refresh due take no commands but the refresh's (unit_blocked)
+  constexpr int C = kColBase;
+  // candidates of a unit with a refresh due: none but the refresh's (unit_blocked), except the active buffer's
   uint64_t blocked = 0;
   if (T >= ch.ref_min) {
     for (int u = 0; u < (int)ch.units.size(); ++u)
       if (T >= ch.units[u].ref_due) blocked |= unit_mask_ << (u * bpu_);
-    blocked &= ~ch.m_actbuf;  // the active buffer is served before the refresh
+    blocked = (blocked | blocked << C) & ~(ch.m_actbuf << C);  // the active buffer is served before the refresh
   }
   const int64_t* const bt = ch.bt;
   const int64_t* const key = ch.ckey;
   const int gsh = bank_bits_;  // bank -> bank group index within the channel
   const uint64_t ok = ch.m_ready & ~blocked;  // candidates whose bank allows them now
-  // drop the candidates of bank sets (units or bank groups: set bank >> sh, banks masks[set]) whose bound
-  // has not passed
+  // drop the banks of bank sets (units or bank groups: set bank >> sh, banks masks[set]) whose bound has not
+  // passed (m: a bank mask)
   auto drop_late = [&](uint64_t m, const int64_t* bound, int sh, const uint64_t* masks) {
     for (uint64_t left = m; left;) {
       const int i = __builtin_ctzll(left) >> sh;
@@ -1023,21 +1075,23 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     }
     return m;
   };
-  // candidates whose unit's and bank group's constraints on command kind k have passed
+  // banks whose unit's and bank group's constraints on command kind k have passed
   auto group_ok = [&](uint64_t m, int k) {
     m = drop_late(m, ch.ub[k], unit_bits_, umask_);
     if (k == 0 && act_unit_bound_only_) return m;  // (see act_unit_bound_only_)
     return drop_late(m, ch.gb[k], gsh, gmask_);
   };
-  // hit candidates whose constraints have passed: those of the mode's kind, and active-buffer ones of the other
-  // mode (a read promoted before a switch to writes, or a write before one to reads) with their own kind's bounds
-  const uint64_t other = wm ? ch.m_actbuf & ~ch.m_actwr : ch.m_actwr;
-  auto hits_ok = [&](uint64_t m) {
+  // column candidates (mask of ids C + b) whose constraints have passed: those of the mode's kind, and
+  // active-buffer ones of the other mode (a read promoted before a switch to writes, or a write before one to
+  // reads) with their own kind's bounds
+  const uint64_t other = wm ? ch.m_actbuf & ~ch.m_actwr : ch.m_actwr;  // banks
+  auto hits_ok = [&](uint64_t mv) {
+    uint64_t m = mv >> C;
     const uint64_t o = m & other;
     m = m & ~other ? group_ok(m & ~other, wm ? 2 : 1) : 0;
-    return o ? m | group_ok(o, wm ? 1 : 2) : m;
+    return (o ? m | group_ok(o, wm ? 1 : 2) : m) << C;
   };
-  // lowest key of a bank set (keys are unique: arrival order)
+  // lowest key of a candidate set (keys are unique: arrival order)
   auto best = [&](uint64_t m) {
     int b = __builtin_ctzll(m);
     for (m &= m - 1; m; m &= m - 1) {
@@ -1046,45 +1100,42 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     }
     return b;
   };
+  auto take = [&](int bus, int v) {
+    pick.key[bus] = key[v]; pick.cmd[bus] = ch.ccmd[v]; pick.bank[bus] = v & (C - 1); pick.acc[bus] = ch.cacc[v];
+  };
   bool any = false;
   if (F == 2) {  // one command bus (next_row == next_col): the lowest key of every legal candidate
     if (ch.next_row <= T) {  // a legal refresh candidate (key 0) keeps the bus from all but the active buffer
       const bool ref = pick.key[0] != INT64_MAX;
-      uint64_t acts = ref ? 0 : ch.m_act & ok, hits = ch.m_hit & ok & (ref ? ch.m_actbuf : ~uint64_t(0));
+      uint64_t acts = ref ? 0 : ch.m_act & ok, hits = ch.m_hit & ok & (ref ? ch.m_actbuf << C : ~uint64_t(0));
       if (acts) acts = group_ok(acts, 0);
       if (hits) hits = hits_ok(hits);
       const uint64_t all = (ref ? 0 : ch.m_pre & ok) | acts | hits;
       if (all) {
-        const int b = best(all);
-        if (key[b] < pick.key[0]) {
-          pick.key[0] = key[b]; pick.cmd[0] = ch.ccmd[b]; pick.bank[0] = b; pick.acc[0] = ch.cacc[b];
-        }
+        const int v = best(all);
+        if (key[v] < pick.key[0]) take(0, v);
         return true;
       }
     }
-  } else if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the row bus
-    uint64_t acts = ch.m_act & ok;
-    if (acts) acts = group_ok(acts, 0);
-    const uint64_t row = (ch.m_pre & ok) | acts;
-    if (row) {
-      const int b = best(row);
-      pick.key[0] = key[b]; pick.cmd[0] = ch.ccmd[b]; pick.bank[0] = b; pick.acc[0] = ch.cacc[b];
-      any = true;
+  } else {
+    if (ch.next_col <= T) {  // the column bus first (Ramulator 2.1's HBM controller)
+      uint64_t col = ch.m_hit & ok;
+      if (col) col = hits_ok(col);
+      if (col) { take(1, best(col)); any = true; }
     }
-  }
-  if (F == 1 && ch.next_col <= T) {
-    uint64_t col = ch.m_hit & ok;
-    if (col) col = hits_ok(col);
-    if (col) {
-      const int b = best(col);
-      pick.key[1] = key[b]; pick.cmd[1] = ch.ccmd[b]; pick.bank[1] = b; pick.acc[1] = ch.cacc[b];
-      any = true;
+    if (ch.next_row <= T && pick.key[0] == INT64_MAX) {  // a legal refresh candidate (key 0) keeps the row bus
+      uint64_t acts = ch.m_act & ok;
+      if (acts) acts = group_ok(acts, 0);
+      uint64_t row = (ch.m_pre & ok) | acts;
+      // the column command just picked delays its bank's PRE (tRTP / write recovery): not legal this cycle
+      if (any) row &= ~(uint64_t(1) << pick.bank[1]);
+      if (row) { take(0, best(row)); any = true; }
     }
   }
   if (any || pick.key[0] != INT64_MAX) return true;
   // Nothing legal: a lower bound of the cycle a candidate becomes legal (an earlier decision only finds
-  // nothing again). Blocked ones retry next cycle; waiting banks come due on the wheel; for banks already
-  // allowed, their group's (or unit's) bound.
+  // nothing again). Blocked ones retry next cycle; waiting candidates come due on the wheel; for candidates
+  // already allowed by their bank, their group's (or unit's) bound.
   if (cand & blocked) next = std::min(next, T + 1);
   if (ch.wheel_occ) {
     const int first = (int)((T + 1) & (Chan::kWheel - 1));
@@ -1092,16 +1143,17 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
     next = std::min(next, T + 1 + __builtin_ctzll(occ));
   }
   for (uint64_t f = ch.m_far; f; f &= f - 1) next = std::min(next, bt[__builtin_ctzll(f)]);
-  auto group_next = [&](uint64_t m, int k, int64_t bus) {
+  auto group_next = [&](uint64_t m, int k, int64_t bus) {  // m: a bank mask
     for (; m;) {
       const int g = __builtin_ctzll(m) >> gsh;
       next = std::min(next, std::max({ch.gb[k][g], ch.ub[k][g >> bg_bits_], bus}));
       m &= ~gmask_[g];
     }
   };
+  const uint64_t okcol = (ok & ch.m_hit) >> C;
   group_next(ok & ch.m_act, 0, ch.next_row);
-  group_next(ok & ch.m_hit & ~other, wm ? 2 : 1, ch.next_col);
-  group_next(ok & other, wm ? 1 : 2, ch.next_col);
+  group_next(okcol & ~other, wm ? 2 : 1, ch.next_col);
+  group_next(okcol & other, wm ? 1 : 2, ch.next_col);
   if (ok & ch.m_pre) next = std::min(next, ch.next_row);
   return false;
 }

@@ -1,6 +1,7 @@
 // Cycle-level, event-driven DRAM controller + device model (Ramulator 2 semantics): per-bank state
 // machines, JEDEC timing constraints, FR-FCFS/FCFS, open/closed row, refresh, write draining.
 #pragma once
+#include <algorithm>
 #include <queue>
 #include <string>
 #include <vector>
@@ -70,24 +71,25 @@ class DramDevice final : public MemoryDevice {
   };
   struct Parent { MemRequest req; int64_t remaining; Tick done; };
   using HeapEnt = PendingEntry;
-  struct ReadyEnt { int64_t key; int32_t bank, slot; };  // a bank's candidate priority and command bus
+  struct ReadyEnt { int64_t key; int32_t bank, slot; };  // a bank's candidate of a slot and its priority
   struct alignas(64) Bank {  // fields read by every scheduling decision first (one cache line), queues last; two lines
     int32_t ver = 0;              // pending/ready entries of an older version are stale
     int32_t unit = 0, group = 0;  // owning unit and bank-group index within the channel (no divisions in hot paths)
     int active = 0;               // listed in Chan::active
-    // cached scheduler candidate of this bank (valid until the bank's queue/state or the write mode changes)
-    int cand_valid = 0, cand_mode = 0, cand_cmd = 0;
-    int32_t cand_slot = 0;        // command bus (0 row, 1 column; 0 with one shared bus)
-    int64_t cand_key = 0;         // scheduler priority, lower first (see prio())
+    // Cached scheduler candidates of this bank, one per command slot (valid until the bank's queue/state or the
+    // write mode changes): slot 0 the row command (ACT/PRE) of its oldest access that misses the open row, slot 1
+    // the column command (RD/WR/RDA/WRA) of the active buffer's access, else of its oldest row hit. With one
+    // shared command bus both compete for it.
+    int cand_valid = 0, cand_mode = 0;
+    int8_t cand_cmd[2] = {0, 0};
+    int8_t in_ready[2] = {0, 0};  // slot listed in Chan::ready (else its candidate, if any, waits in Chan::heap)
+    int16_t touched = 0;          // listed in Chan::touched (candidates must be recomputed)
+    int32_t cand_acc[2] = {-1, -1};  // the candidate's access, -1 none
+    int64_t cand_key[2] = {0, 0};    // scheduler priority, lower first (see prio())
     int64_t next_rd = 0, next_wr = 0, next_act = 0;
     int64_t next_pre = 0, next_refpb = 0;
     int64_t open_row = -1;
-    int64_t cand_seq = 0;
-    int32_t cand_acc = -1;
-    int cand_hit = 0;
     int32_t active_pos = 0;       // index in Chan::active (O(1) removal)
-    int16_t touched = 0;          // listed in Chan::touched (candidate must be recomputed)
-    int16_t in_ready = 0;         // listed in Chan::ready (else its candidate, if any, waits in Chan::heap)
     AccQueue rq, wq;              // access ids waiting for this bank, oldest first (linked through Chan::qnext)
   };
   static_assert(sizeof(Bank) == 128, "Bank: two cache lines");
@@ -145,23 +147,24 @@ class DramDevice final : public MemoryDevice {
     std::vector<Done> fin[2];
     size_t fin_head[2] = {0, 0};
     ChanStats st;
-    // Bank-set scheduler of the common policy (fast_): one bit per bank of the channel (at most 64).
-    uint64_t m_act = 0, m_pre = 0, m_hit = 0;  // banks whose candidate is an ACT / a PRE / a row hit (RD or WR)
-    uint64_t m_dirty = 0;                      // banks whose candidate must be recomputed before deciding
+    // Bank-set scheduler of the common policy (fast_). Bank masks: one bit per bank of the channel (at most
+    // kColBase). Candidate masks: bit b for bank b's row-slot candidate, bit kColBase + b for its column-slot one.
+    uint64_t m_act = 0, m_pre = 0, m_hit = 0;  // candidates that are an ACT / a PRE / a column command (RD or WR)
+    uint64_t m_dirty = 0;                      // banks whose candidates must be recomputed before deciding
     uint64_t m_active = 0;                     // banks with queued accesses (Bank::active)
     uint64_t m_actbuf = 0;                     // banks with an access in the active buffer (act_acc)
     uint64_t m_actwr = 0;                      // those whose access is a write (its column command may be of
                                                // the other mode than the hits'; checked with its own bounds)
-    // Timing wheel of the candidates' bank-level constraints: a bank whose bt is at most wheel_t is in m_ready,
-    // one due within kWheel cycles is in wheel[bt % kWheel] (slot s nonempty: bit s of wheel_occ), a later one
-    // in m_far.
+    // Timing wheel of the candidates' bank-level constraints: a candidate whose bt is at most wheel_t is in
+    // m_ready, one due within kWheel cycles is in wheel[bt % kWheel] (slot s nonempty: bit s of wheel_occ), a
+    // later one in m_far.
     static constexpr int kWheel = 64;
     uint64_t wheel[kWheel] = {};
     uint64_t wheel_occ = 0, m_ready = 0, m_far = 0;
     int64_t wheel_t = -1;
-    int64_t bt[64];    // per bank: the bank's own constraint on its candidate (next_act/pre/rd/wr)
-    int64_t ckey[64];  // per bank: its candidate's prio() key
-    int32_t ccmd[64], cacc[64];  // per bank: its candidate's command and access
+    int64_t bt[64];    // per candidate: its bank's own constraint on it (next_act/pre/rd/wr)
+    int64_t ckey[64];  // per candidate: its prio() key
+    int32_t ccmd[64], cacc[64];  // per candidate: its command and access
     // Bounds on ACT (0), RD (1), WR (2) per bank group (tRRD_L, tCCD_L, turnarounds: Group's next_*) and per
     // unit (tRRD_S with tFAW, tCCD_S, turnarounds: Unit's next_*), mirrored for the bank-set scheduler.
     int64_t gb[3][64];
@@ -185,14 +188,17 @@ class DramDevice final : public MemoryDevice {
   // decide() and issue() are inlined into the decision loop (run_channel_body): no call/spill per decision
   template <int F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline int64_t decide(int c, int64_t T);  // issue what is legal at cycle T; returns the next decision cycle
   template <int F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline void issue(int c, int64_t T, int cmd, int32_t bank, int32_t acc);  // acc: the access (-1 for refresh work)
-  // The bank's scheduler candidate for the write mode (cached until its queue or state changes); false if none.
+  // The bank's scheduler candidates for the write mode (cached until its queue or state changes); false if none.
   template <int F> bool bank_cand(Chan& ch, int32_t b, int write_mode) {
     const Bank& bk = ch.banks[b];
-    if (bk.cand_valid && bk.cand_mode == write_mode) return bk.cand_acc >= 0;
+    if (bk.cand_valid && bk.cand_mode == write_mode) return std::max(bk.cand_acc[0], bk.cand_acc[1]) >= 0;
     return compute_cand<F>(ch, b, write_mode);
   }
   template <int F> NPUSIM_DRAM_LOCAL bool compute_cand(Chan& ch, int32_t b, int write_mode);
-  bool append_cand(Chan& ch, Bank& bk, int32_t id);     // update a valid candidate for an appended access; true if it changed
+  bool append_cand(Chan& ch, Bank& bk, int32_t id);     // update valid candidates for an appended access; true if one changed
+  static void set_cand(Bank& bk, int slot, int32_t acc, int cmd, int64_t key) {
+    bk.cand_acc[slot] = acc; bk.cand_cmd[slot] = (int8_t)cmd; bk.cand_key[slot] = key;
+  }
   // Closed-row policy: column command cmd (RD/WR) of access id auto-precharges (RDA/WRA) unless another
   // access queued at bank bk hits the same row.
   int closed_row_cmd(const Chan& ch, const Bank& bk, int32_t id, int cmd) const;
@@ -221,13 +227,16 @@ class DramDevice final : public MemoryDevice {
   void update_mode(Chan& ch);
   template <int F> NPUSIM_DRAM_LOCAL bool unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const;
   // Bank-set FR-FCFS decision of the common policy: the lowest-key legal candidate per command bus into
-  // pick (row bus only if no refresh candidate holds it); false if none, with next = the earliest cycle one
-  // becomes legal. Same choices as the generic ready-list scheduler.
+  // pick (row bus only if no refresh candidate holds it, and not a PRE of the column pick's bank); false if
+  // none, with next = the earliest cycle one becomes legal. Same choices as the generic ready-list scheduler.
   template <int F> NPUSIM_DRAM_LOCAL __attribute__((always_inline)) inline bool mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pick& pick);
-  template <int F> void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidate into the bank-set state
-  NPUSIM_DRAM_LOCAL inline void mask_place(Chan& ch, int32_t b, int cmd, int64_t t);  // candidate cmd, bank-level bound t
-  NPUSIM_DRAM_LOCAL inline void mask_unplace(Chan& ch, int32_t b);                   // no candidate
-  NPUSIM_DRAM_LOCAL inline void mask_put(Chan& ch, int32_t b, int cmd, int64_t t);    // mask_place of an unplaced bank
+  template <int F> void mask_sync(Chan& ch, int32_t b, int wm);  // bank b's candidates into the bank-set state
+  // Candidate v (bank v % kColBase, slot v / kColBase) into the bank-set state: command cmd with bank-level bound t
+  NPUSIM_DRAM_LOCAL inline void mask_place(Chan& ch, int32_t v, int cmd, int64_t t);
+  NPUSIM_DRAM_LOCAL inline void mask_unplace(Chan& ch, int32_t v);                   // no candidate v
+  NPUSIM_DRAM_LOCAL inline void mask_put(Chan& ch, int32_t v, int cmd, int64_t t);    // mask_place of an unplaced v
+  NPUSIM_DRAM_LOCAL inline void mask_slot(Chan& ch, int32_t b, int slot);  // bank b's candidate of slot placed or unplaced
+  static constexpr int kColBase = 32;  // candidate id of bank b's column-slot candidate: kColBase + b
   void group_bounds(Chan& ch, int u);           // gb / ub of unit u and its bank groups from the timing state
   // ub[0] of unit u (after an ACT or a REF); gb[0..2] of group g and ub[1..2] of unit u (after a RD or WR)
   NPUSIM_DRAM_LOCAL inline void act_bound(Chan& ch, int u) {
@@ -273,7 +282,7 @@ class DramDevice final : public MemoryDevice {
   Tick memo_now_ = -1;                  // try_send: last `now` seen and its first visible cycle
   int64_t memo_cycle_ = 0;
   int64_t rtw_ = 0, burst_ = 0;         // read-to-write turnaround, column-to-column spacing (tCK)
-  int unit_bits_ = 0, bank_shift_ = 0, pc_shift_ = 0;
+  int unit_bits_ = 0, bank_shift_ = 0, pc_shift_ = 0;  // bank index = unit << unit_bits_ | bg << bank_shift_ | bank
   uint64_t group_bits_ = 0, unit_mask_ = 0;  // bank bits of bank group 0 and of unit 0 (bank-set scheduler)
   uint64_t gmask_[64] = {}, umask_[64] = {};  // bank bits of each bank group / unit of a channel
   struct FieldPos { int64_t sh, mk; };  // a field is (address >> rb_bits_ >> sh) & mk
@@ -282,7 +291,8 @@ class DramDevice final : public MemoryDevice {
   // tRRD_L <= tRRD_S: a bank group's ACT bound never exceeds its unit's (g.next_act <= un.next_act <= ub[0]),
   // so the bank-set scheduler checks ACT candidates against their unit's bound only (HBM2: both 4 tCK)
   bool act_unit_bound_only_ = false;
-  bool incremental_cand_ = false;       // FR-FCFS + open row: arrivals update the cached candidate  // bank index = unit << unit_bits_ | bg << bank_shift_ | bank
+  bool incremental_cand_ = false;       // FR-FCFS + open row: arrivals update the cached candidates
+  bool rowhit_ = false;                 // FRFCFS-RowHit: no PRE for an access younger than the bank's oldest row hit
 };
 
 template <class Sink>
