@@ -946,6 +946,7 @@ void DramDevice::group_bounds(Chan& ch, int u) {
 }
 
 inline void DramDevice::mask_unplace(Chan& ch, int32_t v) {
+  if (ch.bt[v] == kFar) return;  // not placed (every placed candidate has a bound below kFar)
   const uint64_t bit = uint64_t(1) << v;
   const int s = (int)(ch.bt[v] & (Chan::kWheel - 1));
   ch.m_act &= ~bit; ch.m_pre &= ~bit; ch.m_hit &= ~bit;
