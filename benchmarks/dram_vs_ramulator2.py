@@ -48,6 +48,14 @@ CONFIGS = {
     # configs/tpuv3.toml's DRAM: HBM2_1880Mbps at 940 MHz (npusim rescales the ns timings of HBM2_2000Mbps; Ramulator
     # 2.1 has no such preset and gets the same cycle counts as overrides, see ramulator_timing)
     "tpuv3": dict(channels=16, freq_mhz=940.0, timing_preset="HBM2_1880Mbps", address_mapping="MOP4CLXOR"),
+    # npusim Ddr4Dram defaults (DDR4_8Gb_x8, DDR4_3200AA, one shared command bus) on a 64-bit rank: 64 B per column
+    # command (BL8), as Ramulator 2.1's DDR4 moves (channel_width 64 x BL8). One input differs: Ramulator 2.1's
+    # ddr4.py takes tRFC = 360 ns for 8 Gb (576 tCK), JESD79-4 (npusim's preset) 350 ns (560 tCK); npusim runs
+    # with Ramulator's value here ("timing": cycle overrides on npusim's side)
+    "ddr4_1ch_MOP4CLXOR": dict(standard="ddr4", channels=1, address_mapping="MOP4CLXOR", req_bytes=64,
+                               timing={"nRFC": 576}),
+    "ddr4_1ch_RoBaRaCoCh": dict(standard="ddr4", channels=1, address_mapping="RoBaRaCoCh", req_bytes=64,
+                                timing={"nRFC": 576}),
 }
 # npusim timing names -> Ramulator 2.1 HBM2 timing names (python/ramulator/dram/hbm2.py)
 TIMING_NAMES = {"nBL": "nBL", "nCL": "nCL", "nRCDRD": "nRCDRD", "nRCDWR": "nRCDWR", "nRP": "nRP", "nRAS": "nRAS",
@@ -58,6 +66,7 @@ TIMING_NAMES = {"nBL": "nBL", "nCL": "nCL", "nRCDRD": "nRCDRD", "nRCDWR": "nRCDW
 SAT1 = {"per_cycle": 2}    # 2 offers per DRAM cycle: above one channel's peak (1 x 32 B per tCK)
 SAT16 = {"per_cycle": 32}  # 16 channels
 LIGHT = {"every": 4}       # one request per 4 tCK: a quarter of one channel's peak
+LIGHT_DDR4 = {"every": 16}  # DDR4: one 64-B request per 16 tCK, a quarter of the peak (one per nBL = 4 tCK)
 
 
 def _cases() -> list[dict]:
@@ -83,6 +92,17 @@ def _cases() -> list[dict]:
         out.append(dict(name=f"16ch-{m}-random_w25", config=cfg, trace=dict(kind="random", n=60000, seed=5,
                                                                               span=16 * GIB, write_pct=25),
                         offer=SAT16))
+    for m in ("MOP4CLXOR", "RoBaRaCoCh"):
+        cfg = f"ddr4_1ch_{m}"
+        for name, recipe, offer in (
+            ("stream", dict(kind="stream", n=40000, seed=0, span=GIB, gran=64), SAT1),
+            ("random", dict(kind="random", n=20000, seed=9, span=GIB, gran=64), SAT1),
+            ("random_w25", dict(kind="random", n=20000, seed=10, span=GIB, gran=64, write_pct=25), SAT1),
+            ("stream_w25", dict(kind="stream", n=40000, seed=11, span=GIB, gran=64, write_pct=25), SAT1),
+            ("two_streams", dict(kind="two_streams", n=40000, seed=0, span=GIB, gran=64, offset=1 << 25), SAT1),
+            ("random_light", dict(kind="random", n=10000, seed=12, span=GIB, gran=64), LIGHT_DDR4),
+        ):
+            out.append(dict(name=f"ddr4-{m}-{name}", config=cfg, trace=recipe, offer=offer))
     for name, recipe in (("stream", dict(kind="stream", n=100000, seed=0, span=16 * GIB)),
                          ("stream_w25", dict(kind="stream", n=80000, seed=7, span=16 * GIB, write_pct=25)),
                          ("random_w25", dict(kind="random", n=60000, seed=8, span=16 * GIB, write_pct=25))):
@@ -112,19 +132,23 @@ def ramulator_timing(cfg: dict) -> dict:
 
 
 def ramulator_components(ramu, cfg: dict, frontend, counter_dir: Path | None):
-    """Ramulator 2.1 components equal to npusim's Hbm2Dram defaults with cfg's mapping, channels and clock."""
+    """Ramulator 2.1 components equal to npusim's Hbm2Dram (or Ddr4Dram) defaults with cfg's mapping, channels and
+    clock: HBM12 controller on HBM2_8Gb / HBM2_2000Mbps, or GenericDDR on DDR4_8Gb_x8 / DDR4_3200AA."""
     mapper = getattr(ramu.addr_mapper, cfg["address_mapping"])
-    timing = ramulator_timing(cfg)
+    ddr4 = cfg.get("standard", "hbm2") == "ddr4"
+    timing = {} if ddr4 else ramulator_timing(cfg)
+    commands = ["ACT", "PREpb", "PREab", "RD", "WR", "RDA", "WRA", "REFab"] + ([] if ddr4 else ["REFpb"])
     ctrls = []
     for ch in range(cfg["channels"]):
         plugins = []
         if counter_dir is not None:
-            plugins = [ramu.controller_plugin.CommandCounter(
-                commands_to_count=["ACT", "PREpb", "PREab", "RD", "WR", "RDA", "WRA", "REFab", "REFpb"],
-                path=str(counter_dir / f"cmds_{ch}.csv"))]
-        ctrls.append(ramu.controller.HBM12(
-            dram=ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps", **timing),
-            scheduler=ramu.scheduler.FRFCFS(), refresh_manager=ramu.refresh_manager.AllBank(),
+            plugins = [ramu.controller_plugin.CommandCounter(commands_to_count=commands,
+                                                             path=str(counter_dir / f"cmds_{ch}.csv"))]
+        ctrl, dram = (ramu.controller.GenericDDR, ramu.dram.DDR4(org_preset="DDR4_8Gb_x8", timing_preset="DDR4_3200AA")) \
+            if ddr4 else (ramu.controller.HBM12, ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps",
+                                                                 **timing))
+        ctrls.append(ctrl(
+            dram=dram, scheduler=ramu.scheduler.FRFCFS(), refresh_manager=ramu.refresh_manager.AllBank(),
             row_policy=ramu.row_policy.Open(), addr_mapper=mapper(),
             read_buffer_size=32, write_buffer_size=32, wr_high_watermark=0.8, wr_low_watermark=0.2,
             controller_plugins=plugins))
@@ -156,7 +180,7 @@ def _controllers(stats: dict) -> list[dict]:
     return c if isinstance(c, list) else [c]
 
 
-def convert(records: np.ndarray, ctrl_stats: list[dict], cmds: dict, timing: dict) -> dict:
+def convert(records: np.ndarray, ctrl_stats: list[dict], cmds: dict, timing: dict, req_bytes: int = 32) -> dict:
     """Ramulator results in npusim's convention: cycle c of Ramulator's controller = npusim edge c - 1.
 
     Reads complete at `depart` (RD issue + nCL + nBL); writes at their WR issue in Ramulator, at WR issue +
@@ -171,7 +195,7 @@ def convert(records: np.ndarray, ctrl_stats: list[dict], cmds: dict, timing: dic
         "end_cycles": end,
         "avg_read_latency_cycles": float(lat.mean() - 1.0) if len(lat) else 0.0,
         "avg_read_latency_cycles_ramulator": float(lat.mean()) if len(lat) else 0.0,
-        "bandwidth_gbps": 32.0 * len(records) / (end * timing["tCK_ps"] / 1000.0),
+        "bandwidth_gbps": float(req_bytes) * len(records) / (end * timing["tCK_ps"] / 1000.0),
         "row_hits": s("row_hits"), "row_misses": s("row_misses"), "row_conflicts": s("row_conflicts"),
         "reads": int((~wr).sum()), "writes": int(wr.sum()),
         "reads_forwarded": s("num_read_reqs_forwarded"), "writes_coalesced": s("num_write_reqs_coalesced"),
@@ -230,11 +254,9 @@ def _run_ramulator(ramu, binary: Path, case: dict, tmp: Path, tmod) -> tuple[dic
         for line in f.read_text().splitlines():
             name, count = (x.strip() for x in line.split(","))
             cmds[name] = cmds.get(name, 0) + int(count)
-    timing_names = ("rate", "nBL", "nCL", "nRCDRD", "nRCDWR", "nRP", "nRAS", "nRC", "nWR", "nRTPL", "nCWL",
-                    "nCCDS", "nCCDL", "nRRDS", "nRRDL", "nWTRS", "nWTRL", "nFAW", "nRFC", "nRFCpb", "nRREFD",
-                    "nREFI", "nREFIpb", "tCK_ps")
-    timing = dict(zip(timing_names, conf["memory_system"]["controllers"][0]["dram"]["timing"]))
-    metrics = convert(records, _controllers(stats["drained"]), cmds, timing)
+    std = ramu.dram.DDR4 if cfg.get("standard", "hbm2") == "ddr4" else ramu.dram.HBM2
+    timing = dict(zip(std.timing_params, conf["memory_system"]["controllers"][0]["dram"]["timing"]))
+    metrics = convert(records, _controllers(stats["drained"]), cmds, timing, cfg.get("req_bytes", 32))
     metrics["ramulator_cycles_at_last_accept"] = stats["at_last_accept_clk"]
     metrics["ramulator_cycles_drained"] = stats["drained_clk"]
     ms = _strip_plugins(conf["memory_system"])

@@ -31,20 +31,21 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 def make_trace(recipe: dict) -> tuple[np.ndarray, np.ndarray]:
     """(byte addresses int64, is_write int8) of a trace recipe: kind, n, seed, span (bytes) and kind's extras.
 
-    kinds: stream (32-B sequential), random (uniform 32-B blocks in [0, span)), stride (i * stride mod span),
-    two_streams (two sequential streams `offset` bytes apart, interleaved request by request);
-    write_pct (default 0) of the requests are writes, chosen by hash."""
+    kinds: stream (sequential requests of `gran` bytes, default 32), random (uniform `gran`-byte blocks in
+    [0, span)), stride (i * stride mod span), two_streams (two sequential streams `offset` bytes apart,
+    interleaved request by request); write_pct (default 0) of the requests are writes, chosen by hash."""
     n, seed, span = int(recipe["n"]), int(recipe["seed"]), int(recipe["span"])
+    g = np.uint64(recipe.get("gran", 32))
     i = np.arange(n, dtype=np.uint64)
     kind = recipe["kind"]
     if kind == "stream":
-        addrs = (i * np.uint64(32)) % np.uint64(span)
+        addrs = (i * g) % np.uint64(span)
     elif kind == "random":
-        addrs = (_splitmix64(i + np.uint64(seed) * np.uint64(1 << 40)) % np.uint64(span // 32)) * np.uint64(32)
+        addrs = (_splitmix64(i + np.uint64(seed) * np.uint64(1 << 40)) % (np.uint64(span) // g)) * g
     elif kind == "stride":
         addrs = (i * np.uint64(recipe["stride"])) % np.uint64(span)
     elif kind == "two_streams":
-        addrs = ((i // np.uint64(2)) * np.uint64(32) + (i % np.uint64(2)) * np.uint64(recipe["offset"])) % np.uint64(span)
+        addrs = ((i // np.uint64(2)) * g + (i % np.uint64(2)) * np.uint64(recipe["offset"])) % np.uint64(span)
     else:
         raise ValueError(f"trace recipe kind {kind!r}: expected stream, random, stride or two_streams")
     pct = int(recipe.get("write_pct", 0))
@@ -57,12 +58,14 @@ def run_npusim(config: dict, recipe: dict, offer: dict, timing: dict | None = No
     from dram_helpers import make
     from npusim_dram.replay import replay
 
-    comp = make("hbm2", timing=timing, **config)
+    config = dict(config)  # standard (default hbm2), timing (cycle overrides) and DramConfig fields
+    timing = {**config.pop("timing", {}), **(timing or {})}
+    comp = make(config.pop("standard", "hbm2"), timing=timing or None, **config)
     spec = comp.resolved["spec"]
     addrs, writes = make_trace(recipe)
     done = np.zeros(len(addrs), dtype=np.int64)
     interval = int(offer["every"]) * spec["tck_ps"] if "every" in offer else 0
-    s = replay(comp, addrs, writes, interval_ps=interval, completions=done)
+    s = replay(comp, addrs, writes, interval_ps=interval, completions=done, req_bytes=spec["req_bytes"])
     d = s["dram"]
     tck = spec["tck_ps"]
     return {
@@ -126,7 +129,7 @@ def _npusim(case: dict, variant: str = "ramulator2") -> dict:
 
 
 # Tolerances, from the recorded comparison (README table): where no known difference applies, npusim's end time
-# is within 1.8% of Ramulator's (RoBaRaCoCh two_streams: 1.8%, the rest within 1%); its read latency within 2.7
+# is within 1.8% of Ramulator's (RoBaRaCoCh two_streams: 1.8%, the rest within 1%); its read latency within 2.9
 # cycles (2.5%) on saturated cases and within 0.4 cycles at light load; its row-buffer outcome and ACT/PRE counts
 # within 0.8% of the requests. Each tolerance keeps some margin and stays below the effect of a JEDEC timing 2
 # cycles off or a wrong mapping (test_a_wrong_*).

@@ -88,6 +88,7 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
       col_hi_mk_ = (int64_t(1) << (col_bits_ - lo)) - 1;
       int x = 0;
       for (int f = 0; f < 4; ++f) { xor_sh_[f] = x; x += bits[f]; }
+      xor_sh_[4] = x;  // the row takes the column bits left over (Ramulator's loop runs over every level below the column)
     }
   }
   ch_.resize(s.channels);
@@ -147,7 +148,9 @@ inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
   } else if (M == 1) {  // ChRaBaRoCo: LSB Co, Ro, Ba, Bg, Ra, Ch
     col = take(a, col_bits_); row = take(a, row_bits_); bank = take(a, bank_bits_);
     bg = take(a, bg_bits_); rank = take(a, rank_bits_); pc = take(a, pc_bits_);
-  } else {  // MOP4CLXOR: LSB Co[1:0], Ch, Ra, Bg, Ba, Co[rest], Ro; Ch..Ba XORed with the column bits
+  } else {  // MOP4CLXOR: LSB Co[1:0], Ch, Ra, Bg, Ba, Co[rest], Ro; Ch..Ba and then Ro XORed with consecutive column
+    // bits (Ramulator 2.0 / 2.1 mop4clxor: the XOR runs over every level below the column, so the row takes the
+    // column bits the others leave: none for HBM2's 32 columns, the top 3 of DDR4's 128 64-B columns)
     int lo = std::min(2, col_bits_);
     col = take(a, lo);
     pc = take(a, pc_bits_); rank = take(a, rank_bits_); bg = take(a, bg_bits_); bank = take(a, bank_bits_);
@@ -155,7 +158,7 @@ inline DramDevice::Fields DramDevice::decode_inline(int64_t local) const {
     row = a;
     int x = 0;
     auto mix = [&](int64_t& f, int bits) { if (bits > 0) { f ^= (col >> x) & ((int64_t(1) << bits) - 1); x += bits; } };
-    mix(pc, pc_bits_); mix(rank, rank_bits_); mix(bg, bg_bits_); mix(bank, bank_bits_);
+    mix(pc, pc_bits_); mix(rank, rank_bits_); mix(bg, bg_bits_); mix(bank, bank_bits_); mix(row, row_bits_);
   }
   return Fields{pc & (spec_.pcs - 1), rank & (spec_.ranks - 1), bg & (spec_.bankgroups - 1),
                 bank & (spec_.banks - 1), row & (spec_.rows - 1), col & (spec_.columns - 1)};
@@ -167,11 +170,12 @@ inline DramDevice::Loc DramDevice::locate(int64_t local) const {
   const int64_t a = local >> rb_bits_;
   int64_t pc = (a >> fp_[0].sh) & fp_[0].mk, rank = (a >> fp_[1].sh) & fp_[1].mk;
   int64_t bg = (a >> fp_[2].sh) & fp_[2].mk, bank = (a >> fp_[3].sh) & fp_[3].mk;
-  const int64_t row = (a >> fp_[4].sh) & fp_[4].mk;
+  int64_t row = (a >> fp_[4].sh) & fp_[4].mk;
   if (M == 2) {  // MOP4CLXOR: Ch..Ba XORed with consecutive column bits
     const int64_t col = (a & fp_[5].mk) | (((a >> fp_[5].sh) & col_hi_mk_) << col_lo_bits_);
     pc ^= (col >> xor_sh_[0]) & fp_[0].mk; rank ^= (col >> xor_sh_[1]) & fp_[1].mk;
     bg ^= (col >> xor_sh_[2]) & fp_[2].mk; bank ^= (col >> xor_sh_[3]) & fp_[3].mk;
+    row ^= (col >> xor_sh_[4]) & fp_[4].mk;
   }
   return Loc{(int32_t)((pc << pc_shift_) | (rank << unit_bits_) | (bg << bank_shift_) | bank), (int32_t)row};
 }

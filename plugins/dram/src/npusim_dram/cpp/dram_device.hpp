@@ -287,7 +287,7 @@ class DramDevice final : public MemoryDevice {
   uint64_t gmask_[64] = {}, umask_[64] = {};  // bank bits of each bank group / unit of a channel
   struct FieldPos { int64_t sh, mk; };  // a field is (address >> rb_bits_ >> sh) & mk
   FieldPos fp_[6] = {};                 // pc, rank, bankgroup, bank, row, column (MOP4CLXOR: low column bits)
-  int64_t col_hi_sh_ = 0, col_hi_mk_ = 0, col_lo_bits_ = 0, xor_sh_[4] = {};  // MOP4CLXOR column split, XOR shifts
+  int64_t col_hi_sh_ = 0, col_hi_mk_ = 0, col_lo_bits_ = 0, xor_sh_[5] = {};  // MOP4CLXOR column split, XOR shifts (pc..bank, row)
   // tRRD_L <= tRRD_S: a bank group's ACT bound never exceeds its unit's (g.next_act <= un.next_act <= ub[0]),
   // so the bank-set scheduler checks ACT candidates against their unit's bound only (HBM2: both 4 tCK)
   bool act_unit_bound_only_ = false;
