@@ -130,3 +130,25 @@ def test_write_draining_starts_above_the_high_watermark(writes, drains_at_once, 
     else:
         s = comp.resolved["spec"]
         assert first_wr > 19 * s["nRC"]  # the reads' ACTs came first (each read leaves the queue at its ACT)
+
+
+@pytest.mark.parametrize("fast_path", [1, 0])
+def test_refresh_closes_open_banks_with_one_prea(fast_path):
+    """A due REFab is preceded by one PREA of the pseudo-channel (Ramulator 2.1: PREab), tRAS after its last ACT
+    (+1: HBM2's two-cycle ACT), and follows it by tRP; the other pseudo-channel, all closed, refreshes at once."""
+    import cppyy
+
+    comp = make("hbm2", timing={"fast_path": fast_path}, channels=1, command_log=True)
+    s = comp.resolved["spec"]
+    tck, refi = s["tck_ps"], s["nREFI"]
+    late = (refi - 5) * tck  # its ACT lands 5 cycles before the refresh is due
+    drive_memory(comp.cpp, [(0, 0, addr_of(comp, bank=0, row=1), 32, False),
+                            (late, 0, addr_of(comp, bank=3, row=2), 32, False)])
+    comp.cpp.advance((refi + 500) * tck, cppyy.gbl.std.vector[cppyy.gbl.npusim.MemCompletion]())  # past the refresh
+    log = np.asarray(comp.cpp.command_log(), dtype=np.int64).reshape(-1, 8)
+    prea, ref, pre, act = (log[log[:, 1] == k] for k in (8, 6, 1, 0))
+    assert len(pre) == 0 and len(prea) == 1 and prea[0, 3] == 0  # one PREA, pseudo-channel 0, no per-bank PRE
+    assert prea[0, 0] == act[-1, 0] + s["nRAS"] + s["act_cycles"] - 1
+    first_ref = {int(pc): int(t) for t, pc in ref[:, [0, 3]][::-1]}
+    assert first_ref[1] == refi  # closed: refreshed when due
+    assert first_ref[0] == prea[0, 0] + s["nRP"]

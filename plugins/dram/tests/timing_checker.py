@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-ACT, PRE, RD, WR, RDA, WRA, REFAB, REFPB = range(8)
-NAMES = ["ACT", "PRE", "RD", "WR", "RDA", "WRA", "REFab", "REFpb"]
+ACT, PRE, RD, WR, RDA, WRA, REFAB, REFPB, PREA = range(9)
+NAMES = ["ACT", "PRE", "RD", "WR", "RDA", "WRA", "REFab", "REFpb", "PREA"]
 READS, WRITES, COLS = {RD, RDA}, {WR, WRA}, {RD, WR, RDA, WRA}
-ROW_CMDS = {ACT, PRE, REFAB, REFPB}
+ROW_CMDS = {ACT, PRE, REFAB, REFPB, PREA}
 
 
 def rules(s: dict) -> dict[str, list[tuple[set, set, int]]]:
@@ -34,7 +34,11 @@ def rules(s: dict) -> dict[str, list[tuple[set, set, int]]]:
                  (WRITES, READS, s["nCWL"] + s["nBL"] + s["nWTRS"]), ({ACT}, {ACT}, s["nRRDS"]),
                  ({ACT}, {REFAB}, s["nRC"]), ({PRE}, {REFAB}, s["nRP"]), ({REFAB}, {ACT, REFAB, REFPB}, s["nRFC"]),
                  ({REFPB}, {REFPB, ACT}, s["nRREFD"]), ({RDA}, {REFAB}, s["nRTP"] + s["nRP"]),
-                 ({WRA}, {REFAB}, wr_close + s["nRP"])],
+                 ({WRA}, {REFAB}, wr_close + s["nRP"]),
+                 # PREA (precharge all banks of the unit; logged at its first bank): after every bank's tRAS,
+                 # tRTP and write recovery, tRP before any bank's ACT or a refresh
+                 ({ACT}, {PREA}, s["nRAS"]), ({RD}, {PREA}, s["nRTP"]), ({WR}, {PREA}, wr_close),
+                 ({PREA}, {ACT, REFAB, REFPB}, s["nRP"])],
         "other_rank": [(READS, READS, s["nBL"] + s["nRTRS"]), (WRITES, WRITES, s["nBL"] + s["nRTRS"]),
                        (READS, WRITES, rtw + s["nRTRS"])],
     }
@@ -105,6 +109,9 @@ def check(log: list[tuple[int, ...]], spec: dict) -> list[str]:
             open_row[bk] = row
         elif cmd in (PRE, RDA, WRA):
             open_row.pop(bk, None)
+        elif cmd == PREA:
+            for k in [k for k in open_row if k[1:4] == (ch, pc, rank)]:
+                del open_row[k]
         for key in keys.values():
             last[key][cmd] = t
     return errors

@@ -438,6 +438,7 @@ inline int64_t DramDevice::earliest(const Chan& ch, int cmd, const Bank& bk) con
     case kRD: case kRDA: return std::max({bk.next_rd, g.next_rd, un.next_rd, ch.next_col});
     case kWR: case kWRA: return std::max({bk.next_wr, g.next_wr, un.next_wr, ch.next_col});
     case kREFab: return std::max(un.next_refab, ch.next_row);
+    case kPREA: return std::max(un.next_prea, ch.next_row);
     default: return std::max({bk.next_refpb, un.next_refpb, ch.next_row});
   }
 }
@@ -474,13 +475,14 @@ bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const
 void DramDevice::refresh_cands(Chan& ch, int u, std::vector<Cand>& out) {
   Unit& un = ch.units[u];
   if (spec_.refresh == 0) {
+    // REFab once every bank is closed; before it one PREA closes the open ones (as Ramulator 2.1's controllers
+    // do: the REFab's prerequisite is PREab), not while an active-buffer access waits for its open row
+    const int32_t b0 = (int32_t)(u * bpu_);
     if (un.open_banks == 0) {
-      out.push_back(Cand{earliest(ch, kREFab, u * bpu_), kREFab, (int32_t)(u * bpu_), -1, 2, -1});
+      out.push_back(Cand{earliest(ch, kREFab, b0), kREFab, b0, -1, 2, -1});
     } else {
-      for (int i = 0; i < bpu_; ++i) {
-        int32_t b = u * bpu_ + i;
-        if (ch.banks[b].open_row >= 0 && ch.act_acc[b] < 0) out.push_back(Cand{earliest(ch, kPRE, b), kPRE, b, -1, 2, -1});
-      }
+      for (int i = 0; i < bpu_; ++i) if (ch.act_acc[b0 + i] >= 0) return;  // would_close_active
+      out.push_back(Cand{earliest(ch, kPREA, b0), kPREA, b0, -1, 2, -1});
     }
   } else {
     int32_t b = (int32_t)(u * bpu_ + un.ref_bank);
@@ -761,10 +763,10 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   else if (acc < 0) ch.m_dirty |= uint64_t(1) << b;
   if (s.log_commands) {
     const int64_t pc = u / s.ranks, rank = u % s.ranks, bgi = (b % bpu_) / s.banks, bi = b % s.banks;
-    int64_t row = cmd == kACT ? ch.acc[acc].row : bk.open_row;
+    int64_t row = cmd == kACT ? ch.acc[acc].row : cmd == kPREA ? -1 : bk.open_row;
     log_.insert(log_.end(), {T, (int64_t)cmd, (int64_t)c, pc, rank, bgi, bi, row});
   }
-  const bool row_cmd = cmd == kACT || cmd == kPRE || cmd == kREFab || cmd == kREFpb;
+  const bool row_cmd = cmd == kACT || cmd == kPRE || cmd == kREFab || cmd == kREFpb || cmd == kPREA;
   // a = the ACT's cycles beyond its first (HBM2: 1): the command holds its bus that long, and the JEDEC
   // distances (from a command's last cycle) grow by a after an ACT and shrink by a before one
   const int64_t a = s.act_cycles - 1;
@@ -779,6 +781,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       upd(bk.next_rd, T + s.nRCDRD + a); upd(bk.next_wr, T + s.nRCDWR + a); upd(bk.next_refpb, T + s.nRC + a);
       upd(g.next_act, T + s.nRRDL);
       upd(un.next_act, T + s.nRRDS); upd(un.next_refab, T + s.nRC + a); upd(un.next_refpb, T + s.nRRDS + a);
+      upd(un.next_prea, T + s.nRAS + a);
       un.faw[un.faw_pos] = T; un.faw_pos = (un.faw_pos + 1) & 3;
       if (ch.acc[acc].kind == 0) ch.acc[acc].kind = 1;
       ch.st.acts++;
@@ -816,6 +819,21 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
       }
       return;
     }
+    case kPREA: {  // every open bank of unit u (b: its first bank) closes
+      for (int32_t i = u * bpu_, e = i + bpu_; i < e; ++i) {
+        Bank& o = ch.banks[i];
+        if (o.open_row < 0) continue;
+        o.open_row = -1;
+        upd(o.next_act, T + s.nRP - a); upd(o.next_refpb, T + s.nRP);
+        o.cand_valid = 0;
+        if (!F) touch(ch, i);
+      }
+      un.open_banks = 0;
+      upd(un.next_refab, T + s.nRP);
+      ch.st.pres++;
+      if (F) ch.m_dirty |= umask_[u];  // their candidates (PREs no more, hits no more) are recomputed
+      return;
+    }
     case kREFab: {
       upd(un.next_act, T + s.nRFC - a); upd(un.next_refab, T + s.nRFC); upd(un.next_refpb, T + s.nRFC);
       if (F) act_bound(ch, u);
@@ -842,6 +860,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
   const int64_t rtw = rtw_, burst = burst_;
   if (!wr) {
     upd(bk.next_pre, T + s.nRTP);
+    if (cmd == kRD) upd(un.next_prea, T + s.nRTP);  // (Ramulator 2.1: RD -> PREab; an RDA's bank is closed)
     upd(g.next_rd, T + s.nCCDL); upd(g.next_wr, T + rtw);
     upd(un.next_rd, T + burst); upd(un.next_wr, T + rtw);
     for (int64_t r = 0; r < ranks_<F>() && ranks_<F>() > 1; ++r) {  // other ranks of this pseudo-channel (rank-to-rank)
@@ -853,6 +872,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     ch.st.rd_cmds++;
   } else {
     upd(bk.next_pre, T + s.nCWL + s.nBL + s.nWR);
+    if (cmd == kWR) upd(un.next_prea, T + s.nCWL + s.nBL + s.nWR);
     upd(g.next_wr, T + s.nCCDL); upd(g.next_rd, T + s.nCWL + s.nBL + s.nWTRL);
     upd(un.next_wr, T + burst); upd(un.next_rd, T + s.nCWL + s.nBL + s.nWTRS);
     for (int64_t r = 0; r < ranks_<F>() && ranks_<F>() > 1; ++r) {

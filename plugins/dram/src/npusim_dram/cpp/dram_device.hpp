@@ -100,6 +100,7 @@ class DramDevice final : public MemoryDevice {
   struct Group { int64_t next_act = 0, next_rd = 0, next_wr = 0; };
   struct Unit {  // one pseudo-channel x rank: owns banks, tFAW window, refresh
     int64_t next_act = 0, next_rd = 0, next_wr = 0, next_refab = 0, next_refpb = 0;
+    int64_t next_prea = 0;  // PREA: tRAS after the unit's last ACT, tRTP after its last RD, write recovery after its last WR
     int64_t faw[4] = {-(1LL << 40), -(1LL << 40), -(1LL << 40), -(1LL << 40)};
     int faw_pos = 0;
     int64_t ref_due = 0;   // next refresh due cycle

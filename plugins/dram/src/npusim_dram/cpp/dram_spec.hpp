@@ -36,6 +36,7 @@ struct DramSpec {
 };
 
 // Command codes used in the command log.
-enum DramCmd : int64_t { kACT = 0, kPRE = 1, kRD = 2, kWR = 3, kRDA = 4, kWRA = 5, kREFab = 6, kREFpb = 7 };
+// kPREA: precharge all banks of a pseudo-channel/rank (JESD235 PREA / JESD79-4 PREA), issued before a REFab.
+enum DramCmd : int64_t { kACT = 0, kPRE = 1, kRD = 2, kWR = 3, kRDA = 4, kWRA = 5, kREFab = 6, kREFpb = 7, kPREA = 8 };
 
 }  // namespace npusim
