@@ -191,7 +191,7 @@ int64_t SectoredL2::flush(Tick now) {
     s.pol.flush();
     const std::vector<l2::Downstream>& out = s.pol.out();
     if (out.empty()) continue;
-    s.fq.insert(s.fq.end(), out.begin(), out.end());
+    for (const l2::Downstream& d : out) s.fq.push_back(d);
     s.flush_ready = edge(now);
     n += (int64_t)out.size();
     note_occupancy(i);

@@ -2,13 +2,13 @@
 // downstream MemoryDevice. Event-driven: a slice only acts on L2 clock edges where it has input,
 // a miss-queue entry to send, or a blocked access that a fill/ack/send may have unblocked.
 #pragma once
-#include <deque>
 #include <queue>
 #include <string>
 #include <vector>
 
 #include "l2_policy.hpp"
 #include "npusim/memory.hpp"
+#include "ring.hpp"
 
 namespace npusim {
 
@@ -42,13 +42,13 @@ class SectoredL2 : public CacheDevice {
   struct Slice {
     explicit Slice(const l2::Params& p) : pol(p) {}
     l2::L2Policy pol;
-    std::deque<Access> in;
-    std::deque<Pending> mq;
+    l2::Ring<Access> in;
+    l2::Ring<Pending> mq;
     int32_t in_reqs = 0;       // original requests with accesses still in `in`
     Tick next_proc = 0;        // first edge the data port is free
     Tick next_send = 0;        // first edge the miss queue may send again
     bool blocked = false;      // head access failed its reservation; wait for a fill/ack/send
-    std::deque<l2::Downstream> fq;  // flush write-backs not yet in the miss queue
+    l2::Ring<l2::Downstream> fq;  // flush write-backs not yet in the miss queue
     Tick flush_ready = 0;      // first edge the flush write-backs may leave
     int64_t stamp = 0;
     int64_t bypassed = 0, bypassed_writes = 0, bypass_bytes = 0, requests = 0, read_bytes = 0, write_bytes = 0;
