@@ -52,6 +52,8 @@ CONFIGS = {
     # command (BL8), as Ramulator 2.1's DDR4 moves (channel_width 64 x BL8). One input differs: Ramulator 2.1's
     # ddr4.py takes tRFC = 360 ns for 8 Gb (576 tCK), JESD79-4 (npusim's preset) 350 ns (560 tCK); npusim runs
     # with Ramulator's value here ("timing": cycle overrides on npusim's side)
+    # per-bank refresh (Ramulator 2.1 PerBank: one REFpb per tREFIpb for the channel, bank by bank)
+    "hbm2_1ch_MOP4CLXOR_perbank": dict(channels=1, address_mapping="MOP4CLXOR", refresh="per_bank"),
     "ddr4_1ch_MOP4CLXOR": dict(standard="ddr4", channels=1, address_mapping="MOP4CLXOR", req_bytes=64,
                                timing={"nRFC": 576}),
     "ddr4_1ch_RoBaRaCoCh": dict(standard="ddr4", channels=1, address_mapping="RoBaRaCoCh", req_bytes=64,
@@ -92,6 +94,13 @@ def _cases() -> list[dict]:
         out.append(dict(name=f"16ch-{m}-random_w25", config=cfg, trace=dict(kind="random", n=60000, seed=5,
                                                                               span=16 * GIB, write_pct=25),
                         offer=SAT16))
+    for name, recipe, offer in (
+            ("stream", dict(kind="stream", n=50000, seed=0, span=GIB), SAT1),
+            ("random_w25", dict(kind="random", n=30000, seed=13, span=GIB, write_pct=25), SAT1),
+            ("two_streams", dict(kind="two_streams", n=40000, seed=0, span=GIB, offset=1 << 25), SAT1),
+            ("random_light", dict(kind="random", n=20000, seed=14, span=GIB), LIGHT)):
+        out.append(dict(name=f"perbank-MOP4CLXOR-{name}", config="hbm2_1ch_MOP4CLXOR_perbank", trace=recipe,
+                        offer=offer))
     for m in ("MOP4CLXOR", "RoBaRaCoCh"):
         cfg = f"ddr4_1ch_{m}"
         for name, recipe, offer in (
@@ -148,7 +157,8 @@ def ramulator_components(ramu, cfg: dict, frontend, counter_dir: Path | None):
             if ddr4 else (ramu.controller.HBM12, ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps",
                                                                  **timing))
         ctrls.append(ctrl(
-            dram=dram, scheduler=ramu.scheduler.FRFCFS(), refresh_manager=ramu.refresh_manager.AllBank(),
+            dram=dram, scheduler=ramu.scheduler.FRFCFS(),
+            refresh_manager=ramu.refresh_manager.PerBank() if cfg.get("refresh") == "per_bank" else ramu.refresh_manager.AllBank(),
             row_policy=ramu.row_policy.Open(), addr_mapper=mapper(),
             read_buffer_size=32, write_buffer_size=32, wr_high_watermark=0.8, wr_low_watermark=0.2,
             controller_plugins=plugins))

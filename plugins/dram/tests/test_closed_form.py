@@ -150,5 +150,47 @@ def test_refresh_closes_open_banks_with_one_prea(fast_path):
     assert len(pre) == 0 and len(prea) == 1 and prea[0, 3] == 0  # one PREA, pseudo-channel 0, no per-bank PRE
     assert prea[0, 0] == act[-1, 0] + s["nRAS"] + s["act_cycles"] - 1
     first_ref = {int(pc): int(t) for t, pc in ref[:, [0, 3]][::-1]}
-    assert first_ref[1] == refi  # closed: refreshed when due
+    assert first_ref[1] == refi - 1  # closed: refreshed when due (edge tREFI - 1: Ramulator's clock counts from 1)
     assert first_ref[0] == prea[0, 0] + s["nRP"]
+
+
+def test_per_bank_refresh_walks_the_channel_once_per_trefi():
+    """Per-bank refresh as Ramulator 2.1's PerBank: one REFpb per tREFIpb for the whole channel, bank after bank
+    of pseudo-channel 0, then of pseudo-channel 1, so each bank is refreshed once per 32 x tREFIpb (~tREFI)."""
+    import cppyy
+
+    comp = make("hbm2", channels=1, refresh="per_bank", command_log=True)
+    s = comp.resolved["spec"]
+    banks = s["pcs"] * s["bankgroups"] * s["banks"]
+    until = (3 * banks * s["nREFIpb"] + 1) * s["tck_ps"]
+    comp.cpp.advance(until, cppyy.gbl.std.vector[cppyy.gbl.npusim.MemCompletion]())
+    log = np.asarray(comp.cpp.command_log(), dtype=np.int64).reshape(-1, 8)
+    refpb = log[log[:, 1] == 7]
+    assert len(refpb) == 3 * banks
+    assert (refpb[:, 0] == s["nREFIpb"] * np.arange(1, 3 * banks + 1) - 1).all()  # idle: each exactly when due
+    order = refpb[:, 3] * (s["bankgroups"] * s["banks"]) + refpb[:, 5] * s["banks"] + refpb[:, 6]  # pc, bg, bank
+    assert (order == np.arange(3 * banks) % banks).all()
+    assert abs(s["nREFIpb"] * banks - s["nREFI"]) <= banks  # every bank once per tREFI (tREFIpb rounded to a cycle)
+
+
+@pytest.mark.parametrize("hold", ["channel", "target"])
+def test_a_pending_refresh_holds_back_the_channel_or_only_its_bank(hold):
+    """Pseudo-channel 0's bank 0 is due for REFpb at edge tREFIpb - 1 but has just been opened, so its PRE waits for
+    tRAS; a read to pseudo-channel 1 arriving meanwhile waits for the REFpb (hold = channel, Ramulator 2.1's
+    priority buffer) or goes at once (hold = target)."""
+    import cppyy
+
+    comp = make("hbm2", channels=1, refresh="per_bank", refresh_hold=hold, command_log=True)
+    s = comp.resolved["spec"]
+    tck, due = s["tck_ps"], s["nREFIpb"] - 1
+    drive_memory(comp.cpp, [((due - 3) * tck, 0, addr_of(comp, pc=0, bank=0, row=1), 32, False),
+                            ((due + 4) * tck, 0, addr_of(comp, pc=1, bank=2, row=1), 32, False)])
+    comp.cpp.advance((due + 200) * tck, cppyy.gbl.std.vector[cppyy.gbl.npusim.MemCompletion]())  # past the REFpb
+    log = np.asarray(comp.cpp.command_log(), dtype=np.int64).reshape(-1, 8)
+    refpb = log[(log[:, 1] == 7) & (log[:, 3] == 0)][0, 0]
+    act_pc1 = log[(log[:, 1] == 0) & (log[:, 3] == 1)][0, 0]
+    assert refpb > due + s["nRAS"]  # PRE after tRAS, then tRP
+    if hold == "channel":
+        assert act_pc1 > refpb
+    else:
+        assert act_pc1 == due + 4

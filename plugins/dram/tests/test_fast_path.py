@@ -27,6 +27,7 @@ CASES = [  # (standard, params, trace kind, request bytes, arrival interval in p
     ("lpddr5", dict(channels=1), "random", 64, 0),
     ("lpddr5", dict(channels=2, address_mapping="MOP4CLXOR"), "stream_wr", 32, 0),
     ("ddr4", dict(channels=1, scheduler="frfcfs_rowhit"), "mixed", 32, 0),
+    ("hbm2", dict(channels=2, refresh_hold="target"), "random", 32, 0),
 ]
 
 

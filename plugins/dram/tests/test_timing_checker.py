@@ -20,6 +20,7 @@ configs = st.fixed_dictionaries({
     "scheduler": st.sampled_from(["frfcfs", "fcfs", "frfcfs_rowhit"]),
     "row_policy": st.sampled_from(["open", "closed"]),
     "refresh": st.sampled_from(["all_bank", "per_bank", "none"]),
+    "refresh_hold": st.sampled_from(["channel", "target"]),
     "address_mapping": st.sampled_from(["RoBaRaCoCh", "ChRaBaRoCo", "MOP4CLXOR"]),
     "queue": st.sampled_from([4, 32]),
 })
@@ -45,6 +46,7 @@ def test_no_command_violates_a_timing_constraint(cfg, reqs):
     std = cfg["standard"]
     refresh = "all_bank" if std == "ddr4" and cfg["refresh"] == "per_bank" else cfg["refresh"]
     params = dict(channels=2, scheduler=cfg["scheduler"], row_policy=cfg["row_policy"], refresh=refresh,
+                  refresh_hold=cfg["refresh_hold"],
                   address_mapping=cfg["address_mapping"], read_queue_size=cfg["queue"],
                   write_queue_size=cfg["queue"], command_log=True)
     if std == "ddr4":

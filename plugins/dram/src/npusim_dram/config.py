@@ -36,8 +36,11 @@ class DramConfig:
                            "queued hit to the open row) or strict fcfs", choices=("frfcfs", "fcfs", "frfcfs_rowhit"))
     row_policy: str = param("open", "row-buffer policy: keep rows open, or auto-precharge after the last queued "
                             "hit", choices=("open", "closed"))
-    refresh: str = param("all_bank", "refresh: all-bank REFab every tREFI, per-bank REFpb every tREFIpb, or none",
-                         choices=("all_bank", "per_bank", "none"))
+    refresh: str = param("all_bank", "refresh: all-bank REFab every tREFI per pseudo-channel/rank, per-bank REFpb "
+                         "every tREFIpb for the channel (bank by bank), or none", choices=("all_bank", "per_bank", "none"))
+    refresh_hold: str = param("channel", "what a pending refresh holds back: channel (no new read/write commands in "
+                              "the channel until it issues, as Ramulator 2.1's priority buffer) or target (only the "
+                              "banks being refreshed)", choices=("channel", "target"))
     address_mapping: str = param("RoBaRaCoCh", "address mapping of the channel-local address (Ramulator 2 names; "
                                  "Ch = pseudo-channel)", choices=MAPPINGS)
     read_queue_size: int = param(32, "read queue depth per channel", "accesses")
@@ -119,6 +122,7 @@ def resolve(cfg: DramConfig, standard: str) -> dict:
                 scheduler=("frfcfs", "fcfs", "frfcfs_rowhit").index(pol["scheduler"]),
                 row_policy=("open", "closed").index(pol["row_policy"]),
                 refresh=("all_bank", "per_bank", "none").index(pol["refresh"]),
+                refresh_hold=("channel", "target").index(cfg.refresh_hold),
                 mapping=MAPPINGS.index(pol["address_mapping"]),
                 rq_size=pol["read_queue_size"], wq_size=pol["write_queue_size"],
                 wr_high=float(pol["write_high_watermark"]), wr_low=float(pol["write_low_watermark"]),

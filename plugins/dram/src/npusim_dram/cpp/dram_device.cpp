@@ -111,7 +111,11 @@ DramDevice::DramDevice(const DramSpec& s) : spec_(s) {
     ch.active.reserve(units * bpu_);
     for (auto& f : ch.fin) f.reserve(128);
     for (int64_t u = 0; u < units; ++u) {
-      ch.units[u].ref_due = s.refresh == 1 ? s.nREFIpb : s.nREFI;
+      // all-bank: every unit refreshes every tREFI; per-bank: one REFpb per tREFIpb for the whole channel, bank by
+      // bank in (unit, bank) order (Ramulator 2.1 PerBank: tREFIpb = tREFI / the channel's banks), unit 0 first.
+      // The first is due at edge tREFI(pb) - 1: Ramulator's refresh managers fire at controller clock tREFI(pb),
+      // its tick counted from 1, and Ramulator clock c is npusim edge c - 1 (tests/test_vs_ramulator2.py).
+      ch.units[u].ref_due = s.refresh == 1 ? (u == 0 ? s.nREFIpb - 1 : kFar) : s.nREFI - 1;
       ch.units[u].first = (int32_t)(u / s.ranks * s.ranks);
     }
     ch.ref_min = ch.units[0].ref_due;
@@ -318,19 +322,37 @@ void DramDevice::run_channel_body(int c, int64_t until_cycle) {
     // expired by then, so the state matches step-by-step simulation; with the command log on, every
     // refresh is simulated, so the log is complete however the caller steps the device.
     const int64_t iv = refresh_<F>() == 1 ? spec_.nREFIpb : spec_.nREFI;
-    for (auto& u : ch.units) {
-      if (u.open_banks != 0 || u.ref_due + 3 * iv > until_cycle) continue;
-      int64_t k = (until_cycle - u.ref_due) / iv - 2;
-      if (k <= 0) continue;
-      u.ref_due += k * iv;
-      ch.st.refs += k;
-      int64_t L = u.ref_due - iv;  // last skipped refresh (issued exactly when due: banks were closed)
-      const int64_t a = spec_.act_cycles - 1;  // REF -> ACT ends at the ACT's last cycle (see issue())
-      if (refresh_<F>() == 0) {
+    const int64_t a = spec_.act_cycles - 1;  // REF -> ACT ends at the ACT's last cycle (see issue())
+    if (refresh_<F>() == 0) {
+      for (auto& u : ch.units) {
+        if (u.open_banks != 0 || u.ref_due + 3 * iv > until_cycle) continue;
+        int64_t k = (until_cycle - u.ref_due) / iv - 2;
+        if (k <= 0) continue;
+        u.ref_due += k * iv;
+        ch.st.refs += k;
+        int64_t L = u.ref_due - iv;  // last skipped refresh (issued exactly when due: banks were closed)
         upd(u.next_act, L + spec_.nRFC - a); upd(u.next_refab, L + spec_.nRFC); upd(u.next_refpb, L + spec_.nRFC);
-      } else {
-        u.ref_bank = (u.ref_bank + k) % bpu_;
-        upd(u.next_act, L + spec_.nRREFD - a); upd(u.next_refpb, L + spec_.nRREFD);
+      }
+    } else {  // per-bank: the channel's one sequence of REFpbs moves on k steps, across units
+      const int nu = (int)ch.units.size();
+      int cur = 0;
+      bool closed = true;
+      for (int u = 0; u < nu; ++u) {
+        if (ch.units[u].ref_due < ch.units[cur].ref_due) cur = u;
+        closed = closed && ch.units[u].open_banks == 0;
+      }
+      const int64_t due = ch.units[cur].ref_due;
+      const int64_t k = closed && due + 3 * iv <= until_cycle ? (until_cycle - due) / iv - 2 : 0;
+      if (k > 0) {
+        const int64_t n = (int64_t)nu * bpu_, g = cur * bpu_ + ch.units[cur].ref_bank;
+        Unit& last = ch.units[((g + k - 1) % n) / bpu_];  // the unit of the last skipped REFpb, at due + (k-1) iv
+        const int64_t L = due + (k - 1) * iv;
+        upd(last.next_act, L + spec_.nRREFD - a); upd(last.next_refpb, L + spec_.nRREFD);
+        for (auto& u : ch.units) { u.ref_due = kFar; u.ref_bank = 0; }  // a unit the sequence left starts over
+        Unit& nxt = ch.units[((g + k) % n) / bpu_];
+        nxt.ref_due = due + k * iv;
+        nxt.ref_bank = (g + k) % bpu_;
+        ch.st.refs += k;
       }
     }
     update_ref_min(ch);
@@ -466,9 +488,10 @@ void DramDevice::touch(Chan& ch, int32_t b) {
 
 template <int F>
 bool DramDevice::unit_blocked(const Chan& ch, int u, int32_t b, int64_t T) const {
-  if (refresh_<F>() == 2) return false;
+  if (refresh_<F>() == 2 || ch.act_acc[b] >= 0) return false;  // the active buffer is served before the refresh
+  if (spec_.refresh_hold == 0) return T >= ch.ref_min;  // some unit's refresh is pending: the channel waits
   const Unit& un = ch.units[u];
-  if (T < un.ref_due || ch.act_acc[b] >= 0) return false;  // the active buffer is served before the refresh
+  if (T < un.ref_due) return false;
   return refresh_<F>() == 0 || b == u * bpu_ + un.ref_bank;
 }
 
@@ -845,9 +868,16 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
     case kREFpb: {
       upd(bk.next_act, T + s.nRFCpb - a); upd(bk.next_refpb, T + s.nRFCpb);
       upd(un.next_act, T + s.nRREFD - a); upd(un.next_refpb, T + s.nRREFD);
-      un.ref_due += s.nREFIpb;
+      if (++un.ref_bank == bpu_) {  // the unit's banks are done: the channel's sequence moves to the next unit
+        un.ref_bank = 0;
+        Unit& nxt = ch.units[(u + 1) % ch.units.size()];
+        const int64_t due = un.ref_due + s.nREFIpb;
+        un.ref_due = kFar;
+        nxt.ref_due = due;
+      } else {
+        un.ref_due += s.nREFIpb;
+      }
       update_ref_min(ch);
-      un.ref_bank = (un.ref_bank + 1) % bpu_;
       ch.st.refs++;
       return;
     }
@@ -1082,7 +1112,8 @@ inline bool DramDevice::mask_pick(Chan& ch, int64_t T, int wm, int64_t& next, Pi
   // candidates of a unit with a refresh due: none but the refresh's (unit_blocked), except the active buffer's
   uint64_t blocked = 0;
   if (T >= ch.ref_min) {
-    for (int u = 0; u < (int)ch.units.size(); ++u)
+    if (spec_.refresh_hold == 0) blocked = ~uint64_t(0) >> (64 - (int)ch.units.size() * bpu_);  // the channel waits
+    else for (int u = 0; u < (int)ch.units.size(); ++u)
       if (T >= ch.units[u].ref_due) blocked |= unit_mask_ << (u * bpu_);
     blocked = (blocked | blocked << C) & ~(ch.m_actbuf << C);  // the active buffer is served before the refresh
   }

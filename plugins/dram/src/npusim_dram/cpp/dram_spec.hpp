@@ -24,6 +24,8 @@ struct DramSpec {
   int64_t scheduler = 0;      // 0 FR-FCFS, 1 FCFS
   int64_t row_policy = 0;     // 0 open row, 1 closed row (auto-precharge after the last queued hit)
   int64_t refresh = 0;        // 0 all-bank (REFab), 1 per-bank (REFpb), 2 none
+  int64_t refresh_hold = 0;   // while a refresh is pending: 0 no new read/write-queue commands in the channel
+                              // (Ramulator 2.1: the priority buffer holds back the buffers), 1 only its target banks
   int64_t mapping = 0;        // 0 RoBaRaCoCh, 1 ChRaBaRoCo, 2 MOP4CLXOR
   int64_t rq_size = 32, wq_size = 32;     // read / write queue depth per channel, in accesses
   // Write-drain watermarks, fractions of wq_size: draining starts when more than wr_high * wq_size writes are
