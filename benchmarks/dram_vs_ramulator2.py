@@ -1,4 +1,4 @@
-"""npusim HBM2 vs Ramulator 2.1 on the same traces: side-by-side table, and (--write) the recorded reference.
+"""npusim HBM2 and DDR4 vs Ramulator 2.1 on the same traces: side-by-side table, and (--write) the recorded reference.
 
 usage: python benchmarks/dram_vs_ramulator2.py --ramulator DIR [--commit SHA] [--write] [--crosscheck] [-k NAME]
        python benchmarks/dram_vs_ramulator2.py --recorded [--markdown]   (the stored reference against today's npusim)
@@ -48,12 +48,12 @@ CONFIGS = {
     # configs/tpuv3.toml's DRAM: HBM2_1880Mbps at 940 MHz (npusim rescales the ns timings of HBM2_2000Mbps; Ramulator
     # 2.1 has no such preset and gets the same cycle counts as overrides, see ramulator_timing)
     "tpuv3": dict(channels=16, freq_mhz=940.0, timing_preset="HBM2_1880Mbps", address_mapping="MOP4CLXOR"),
+    # per-bank refresh (Ramulator 2.1 PerBank: one REFpb per tREFIpb for the channel, bank by bank)
+    "hbm2_1ch_MOP4CLXOR_perbank": dict(channels=1, address_mapping="MOP4CLXOR", refresh="per_bank"),
     # npusim Ddr4Dram defaults (DDR4_8Gb_x8, DDR4_3200AA, one shared command bus) on a 64-bit rank: 64 B per column
     # command (BL8), as Ramulator 2.1's DDR4 moves (channel_width 64 x BL8). One input differs: Ramulator 2.1's
     # ddr4.py takes tRFC = 360 ns for 8 Gb (576 tCK), JESD79-4 (npusim's preset) 350 ns (560 tCK); npusim runs
     # with Ramulator's value here ("timing": cycle overrides on npusim's side)
-    # per-bank refresh (Ramulator 2.1 PerBank: one REFpb per tREFIpb for the channel, bank by bank)
-    "hbm2_1ch_MOP4CLXOR_perbank": dict(channels=1, address_mapping="MOP4CLXOR", refresh="per_bank"),
     "ddr4_1ch_MOP4CLXOR": dict(standard="ddr4", channels=1, address_mapping="MOP4CLXOR", req_bytes=64,
                                timing={"nRFC": 576}),
     "ddr4_1ch_RoBaRaCoCh": dict(standard="ddr4", channels=1, address_mapping="RoBaRaCoCh", req_bytes=64,
@@ -153,12 +153,15 @@ def ramulator_components(ramu, cfg: dict, frontend, counter_dir: Path | None):
         if counter_dir is not None:
             plugins = [ramu.controller_plugin.CommandCounter(commands_to_count=commands,
                                                              path=str(counter_dir / f"cmds_{ch}.csv"))]
-        ctrl, dram = (ramu.controller.GenericDDR, ramu.dram.DDR4(org_preset="DDR4_8Gb_x8", timing_preset="DDR4_3200AA")) \
-            if ddr4 else (ramu.controller.HBM12, ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps",
-                                                                 **timing))
+        if ddr4:
+            ctrl = ramu.controller.GenericDDR
+            dram = ramu.dram.DDR4(org_preset="DDR4_8Gb_x8", timing_preset="DDR4_3200AA")
+        else:
+            ctrl, dram = ramu.controller.HBM12, ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps",
+                                                               **timing)
+        refresh = ramu.refresh_manager.PerBank if cfg.get("refresh") == "per_bank" else ramu.refresh_manager.AllBank
         ctrls.append(ctrl(
-            dram=dram, scheduler=ramu.scheduler.FRFCFS(),
-            refresh_manager=ramu.refresh_manager.PerBank() if cfg.get("refresh") == "per_bank" else ramu.refresh_manager.AllBank(),
+            dram=dram, scheduler=ramu.scheduler.FRFCFS(), refresh_manager=refresh(),
             row_policy=ramu.row_policy.Open(), addr_mapper=mapper(),
             read_buffer_size=32, write_buffer_size=32, wr_high_watermark=0.8, wr_low_watermark=0.2,
             controller_plugins=plugins))
@@ -379,7 +382,8 @@ def recorded(markdown: bool) -> None:
     for case in ref["cases"]:
         for v in VARIANTS:
             npu, ram = tmod._npusim(case, v), case[v]
-            rows[v].append((case["name"], npu, ram, tmod.compare(npu, ram, case["trace"]["n"], "every" in case["offer"])))
+            bad = tmod.compare(npu, ram, case["trace"]["n"], "every" in case["offer"])
+            rows[v].append((case["name"], npu, ram, bad))
     for v, opts in VARIANTS.items():
         print(f"\nnpusim vs {v}: Ramulator 2.1 {ref['ramulator2']['commit'][:8]}, ACT "
               f"{'1 cycle' if opts['act1'] else '2 cycles'}, {opts['scheduler']} (npusim set the same way)")
@@ -397,7 +401,8 @@ def recorded(markdown: bool) -> None:
             h = rows["ramulator2_act1_rowhit"][i]
             print(f"| {name} | {n['end_cycles']} ({n['bandwidth_gbps']:.1f}) | {r['end_cycles']} "
                   f"({r['bandwidth_gbps']:.1f}) | {d(n, r)} | {d(a[1], a[2])} | {d(h[1], h[2])} | "
-                  f"{n['avg_read_latency_cycles']:.1f} / {r['avg_read_latency_cycles']:.1f} | {n['ACT']} / {r['ACT']} |")
+                  f"{n['avg_read_latency_cycles']:.1f} / {r['avg_read_latency_cycles']:.1f} | "
+                  f"{n['ACT']} / {r['ACT']} |")
 
 
 def _print_table(rows) -> None:

@@ -1,4 +1,5 @@
-"""Closed-form latencies of single accesses (idle bank, row hit, row conflict, writes, closed-row policy) and the write-drain watermarks."""
+"""Closed-form DRAM behaviour: single-access latencies (idle bank, row hit, conflict, writes, closed row), the
+write-drain watermarks, and refresh (PREA before REFab, the per-bank sequence, what a pending refresh holds)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,6 @@
-"""The bank-set scheduler of the common policy (FR-FCFS or FRFCFS-RowHit, open row, all-bank refresh, one rank; HBM's split or
-DDR4/LPDDR5's shared command bus) decides exactly as the generic ready-list scheduler: same completion times,
-statistics and command logs."""
+"""The bank-set scheduler of the common policy (FR-FCFS or FRFCFS-RowHit, open row, all-bank refresh, one rank;
+HBM's split or DDR4/LPDDR5's shared command bus) decides exactly as the generic ready-list scheduler: same
+completion times, statistics and command logs."""
 from __future__ import annotations
 
 import numpy as np

@@ -88,8 +88,8 @@ def _reference() -> dict:
 # Reference variants: Ramulator 2.1 as PyTorchSim configures it; the same with a 1-cycle HBM2 ACT; and also with its
 # FRFCFS-RowHit scheduler (benchmarks/dram_vs_ramulator2.py VARIANTS). npusim runs each the same way (NPUSIM_AS).
 VARIANTS = ALL = ("ramulator2", "ramulator2_act1", "ramulator2_act1_rowhit")
-PERBANK_LIGHT = ("per-bank refresh at light load with HBM2's 2-cycle ACT: npusim's read latency 2.1 cycles (2.3%) above "
-                 "Ramulator's (1-cycle ACT: 0.5); end time, row outcomes and REF counts agree; not traced")
+PERBANK_LIGHT = ("per-bank refresh at light load with HBM2's 2-cycle ACT: npusim's read latency 2.1 cycles (2.3%) "
+                 "above Ramulator's (1-cycle ACT: 0.5); end time, row outcomes and REF counts agree; not traced")
 KNOWN: dict[str, dict[str, str]] = {  # case name -> {reference variant: why npusim differs}
     "perbank-MOP4CLXOR-random_light": {"ramulator2": PERBANK_LIGHT},
 }
