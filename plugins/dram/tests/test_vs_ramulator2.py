@@ -89,7 +89,10 @@ def _reference() -> dict:
 # FRFCFS-RowHit scheduler (benchmarks/dram_vs_ramulator2.py VARIANTS). npusim runs each the same way (NPUSIM_AS).
 VARIANTS = ALL = ("ramulator2", "ramulator2_act1", "ramulator2_act1_rowhit")
 PERBANK_LIGHT = ("per-bank refresh at light load with HBM2's 2-cycle ACT: npusim's read latency 2.1 cycles (2.3%) "
-                 "above Ramulator's (1-cycle ACT: 0.5); end time, row outcomes and REF counts agree; not traced")
+                 "above Ramulator's (1-cycle ACT: 0.5); end time, row outcomes and REF counts agree. Traced to the "
+                 "arrival convention: a request offered exactly at edge c after npusim already decided edge c joins "
+                 "edge c + 1, where Ramulator's tick sees it first (first divergence: cycle 173); with a REFpb holding "
+                 "the channel every 122 cycles these one-cycle slips cascade")
 KNOWN: dict[str, dict[str, str]] = {  # case name -> {reference variant: why npusim differs}
     "perbank-MOP4CLXOR-random_light": {"ramulator2": PERBANK_LIGHT},
 }
