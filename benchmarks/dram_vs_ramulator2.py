@@ -58,6 +58,9 @@ CONFIGS = {
                                timing={"nRFC": 576}),
     "ddr4_1ch_RoBaRaCoCh": dict(standard="ddr4", channels=1, address_mapping="RoBaRaCoCh", req_bytes=64,
                                 timing={"nRFC": 576}),
+    # two ranks (rank-switch constraints; Ramulator: DDR4_8Gb_x8 with rank=2)
+    "ddr4_1ch_2R_MOP4CLXOR": dict(standard="ddr4", channels=1, org_preset="DDR4_8Gb_x8_2R", address_mapping="MOP4CLXOR",
+                                  req_bytes=64, timing={"nRFC": 576}),
 }
 # npusim timing names -> Ramulator 2.1 HBM2 timing names (python/ramulator/dram/hbm2.py)
 TIMING_NAMES = {"nBL": "nBL", "nCL": "nCL", "nRCDRD": "nRCDRD", "nRCDWR": "nRCDWR", "nRP": "nRP", "nRAS": "nRAS",
@@ -112,6 +115,12 @@ def _cases() -> list[dict]:
             ("random_light", dict(kind="random", n=10000, seed=12, span=GIB, gran=64), LIGHT_DDR4),
         ):
             out.append(dict(name=f"ddr4-{m}-{name}", config=cfg, trace=recipe, offer=offer))
+    for name, recipe, offer in (
+            ("random_w25", dict(kind="random", n=20000, seed=15, span=GIB, gran=64, write_pct=25), SAT1),
+            ("stream", dict(kind="stream", n=40000, seed=0, span=GIB, gran=64), SAT1),
+            ("two_streams", dict(kind="two_streams", n=40000, seed=0, span=GIB, gran=64, offset=1 << 25), SAT1),
+            ("random_light", dict(kind="random", n=10000, seed=16, span=GIB, gran=64), LIGHT_DDR4)):
+        out.append(dict(name=f"ddr4-2R-MOP4CLXOR-{name}", config="ddr4_1ch_2R_MOP4CLXOR", trace=recipe, offer=offer))
     for name, recipe in (("stream", dict(kind="stream", n=100000, seed=0, span=16 * GIB)),
                          ("stream_w25", dict(kind="stream", n=80000, seed=7, span=16 * GIB, write_pct=25)),
                          ("random_w25", dict(kind="random", n=60000, seed=8, span=16 * GIB, write_pct=25))):
@@ -155,7 +164,8 @@ def ramulator_components(ramu, cfg: dict, frontend, counter_dir: Path | None):
                                                              path=str(counter_dir / f"cmds_{ch}.csv"))]
         if ddr4:
             ctrl = ramu.controller.GenericDDR
-            dram = ramu.dram.DDR4(org_preset="DDR4_8Gb_x8", timing_preset="DDR4_3200AA")
+            ranks = {"rank": 2} if cfg.get("org_preset") == "DDR4_8Gb_x8_2R" else {}
+            dram = ramu.dram.DDR4(org_preset="DDR4_8Gb_x8", timing_preset="DDR4_3200AA", **ranks)
         else:
             ctrl, dram = ramu.controller.HBM12, ramu.dram.HBM2(org_preset="HBM2_8Gb", timing_preset="HBM2_2000Mbps",
                                                                **timing)

@@ -129,7 +129,7 @@ def _npusim(case: dict, variant: str = "ramulator2") -> dict:
     return _NPU_CACHE[key]
 
 
-# Tolerances, from the recorded comparison (README table): npusim's end time is within 1.4% of Ramulator's, its read
+# Tolerances, from the recorded comparison (README table): npusim's end time is within 1.8% of Ramulator's, its read
 # latency within 2.9 cycles (2.5%) on saturated cases and within 0.6 cycles at light load, its row-buffer outcomes
 # and ACT/PRE counts within 0.3% of the requests. Each tolerance keeps some margin and stays below the effect of a
 # JEDEC timing 2 cycles off or a wrong mapping (test_a_wrong_*).
