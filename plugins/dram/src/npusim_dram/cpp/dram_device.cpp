@@ -523,6 +523,11 @@ int DramDevice::closed_row_cmd(const Chan& ch, const Bank& bk, int32_t id, int c
   return cmd == kWR ? (int)kWRA : (int)kRDA;
 }
 
+void DramDevice::set_col_cand(const Chan& ch, Bank& bk, int32_t id, int cls) const {
+  const Access& x = ch.acc[id];
+  set_cand(bk, 1, id, x.is_write ? kWR : kRD, prio(cls, x.seq));
+}
+
 bool DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   // FR-FCFS, open row, no active-buffer access at the bank: the column candidate is the oldest queued row hit,
   // the row candidate the oldest access that misses the open row (PRE; ACT with the row closed). An appended
@@ -531,7 +536,7 @@ bool DramDevice::append_cand(Chan& ch, Bank& bk, int32_t id) {
   const Access& x = ch.acc[id];
   if (bk.open_row >= 0 && x.row == bk.open_row) {
     if (bk.cand_acc[1] >= 0) return false;
-    set_cand(bk, 1, id, x.is_write ? kWR : kRD, prio(0, x.seq));
+    set_col_cand(ch, bk, id, 0);
     return true;
   }
   if (bk.cand_acc[0] >= 0 || (rowhit_ && bk.cand_acc[1] >= 0)) return false;
@@ -547,9 +552,8 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
   bk.cand_acc[0] = bk.cand_acc[1] = -1;
   const int32_t ab = ch.act_acc[b];
   if (ab >= 0) {  // the active buffer's access, in either mode; nothing closes its row first (would_close_active)
-    int cmd = ch.acc[ab].is_write ? kWR : kRD;
-    if (row_policy_<F>() == 1) cmd = closed_row_cmd(ch, bk, ab, cmd);
-    set_cand(bk, 1, ab, cmd, prio(3, ch.acc[ab].seq));
+    set_col_cand(ch, bk, ab, 3);
+    if (row_policy_<F>() == 1) bk.cand_cmd[1] = (int8_t)closed_row_cmd(ch, bk, ab, bk.cand_cmd[1]);
     return true;
   }
   // the mode's queue: its oldest row hit (column slot) and its oldest access that misses (row slot)
@@ -566,9 +570,8 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
     }
   }
   if (hit >= 0) {
-    int cmd = ch.acc[hit].is_write ? kWR : kRD;
-    if (row_policy_<F>() == 1) cmd = closed_row_cmd(ch, bk, hit, cmd);
-    set_cand(bk, 1, hit, cmd, prio(0, ch.acc[hit].seq));
+    set_col_cand(ch, bk, hit, 0);
+    if (row_policy_<F>() == 1) bk.cand_cmd[1] = (int8_t)closed_row_cmd(ch, bk, hit, bk.cand_cmd[1]);
   }
   if (miss >= 0 && !(rowhit_ && hit >= 0 && ch.acc[hit].seq < ch.acc[miss].seq))
     set_cand(bk, 0, miss, open < 0 ? kACT : kPRE, prio(0, ch.acc[miss].seq));
@@ -578,7 +581,7 @@ bool DramDevice::compute_cand(Chan& ch, int32_t b, int wm) {
 void DramDevice::consider(const Cand& k, int64_t T, int64_t& next, Pick& pick) const {
   if (k.when > T) { next = std::min(next, k.when); return; }
   const bool col = k.cmd == kRD || k.cmd == kWR || k.cmd == kRDA || k.cmd == kWRA;
-  pick.offer(spec_.split_cmd_bus && col ? 1 : 0, prio(k.hit, k.seq), k.cmd, k.bank, k.acc);
+  pick.offer(spec_.split_cmd_bus && col ? 1 : 0, prio(k.cls, k.seq), k.cmd, k.bank, k.acc);
 }
 
 void DramDevice::refresh_pick(Chan& ch, int64_t T, int64_t& next, Pick& pick) {
@@ -820,7 +823,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
         if (x.is_write) ch.m_actwr |= uint64_t(1) << b;
         bk.cand_valid = 1;
         bk.cand_acc[0] = -1;
-        set_cand(bk, 1, acc, x.is_write ? kWR : kRD, prio(3, x.seq));
+        set_col_cand(ch, bk, acc, 3);
         ch.m_act &= ~(uint64_t(1) << b); ch.m_ready &= ~(uint64_t(1) << b);  // it was a legal ACT (mask_pick)
         ch.bt[b] = kFar;
         mask_put(ch, kColBase + b, bk.cand_cmd[1], bank_bound(bk, bk.cand_cmd[1]));  // the row was closed: no column candidate yet
@@ -949,7 +952,7 @@ void DramDevice::issue(int c, int64_t T, const int cmd, const int32_t b, const i
         const int32_t* const nx = ch.qnext.data();
         for (int32_t id = after; id >= 0; id = nx[id]) {
           if (ch.acc[id].row != bk.open_row) continue;
-          set_cand(bk, 1, id, ch.acc[id].is_write ? kWR : kRD, prio(0, ch.acc[id].seq));
+          set_col_cand(ch, bk, id, 0);
           mask_put(ch, v, bk.cand_cmd[1], bank_bound(bk, bk.cand_cmd[1]));
           break;
         }

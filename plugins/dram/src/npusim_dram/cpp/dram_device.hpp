@@ -171,7 +171,7 @@ class DramDevice final : public MemoryDevice {
     int64_t gb[3][64];
     int64_t ub[3][64];
   };
-  struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int hit; int64_t seq; };
+  struct Cand { int64_t when; int cmd; int32_t bank; int32_t acc; int cls; int64_t seq; };  // cls, seq: see prio()
   // Best legal command per command bus chosen by one decision (key INT64_MAX: none).
   struct Pick {
     int64_t key[2] = {INT64_MAX, INT64_MAX};
@@ -200,6 +200,8 @@ class DramDevice final : public MemoryDevice {
   static void set_cand(Bank& bk, int slot, int32_t acc, int cmd, int64_t key) {
     bk.cand_acc[slot] = acc; bk.cand_cmd[slot] = (int8_t)cmd; bk.cand_key[slot] = key;
   }
+  // Access id's RD or WR as bank bk's column candidate, priority class cls (see prio())
+  void set_col_cand(const Chan& ch, Bank& bk, int32_t id, int cls) const;
   // Closed-row policy: column command cmd (RD/WR) of access id auto-precharges (RDA/WRA) unless another
   // access queued at bank bk hits the same row.
   int closed_row_cmd(const Chan& ch, const Bank& bk, int32_t id, int cmd) const;
