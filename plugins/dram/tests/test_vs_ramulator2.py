@@ -87,7 +87,7 @@ def _reference() -> dict:
 # they touch are strict xfails, so fixing one in npusim turns its cases into failures until the mark goes.
 # Reference variants: Ramulator 2.1 as PyTorchSim configures it; the same with a 1-cycle HBM2 ACT; and also with its
 # FRFCFS-RowHit scheduler (benchmarks/dram_vs_ramulator2.py VARIANTS). npusim runs each the same way (NPUSIM_AS).
-VARIANTS = ALL = ("ramulator2", "ramulator2_act1", "ramulator2_act1_rowhit")
+VARIANTS = ("ramulator2", "ramulator2_act1", "ramulator2_act1_rowhit")
 PERBANK_LIGHT = ("per-bank refresh at light load with HBM2's 2-cycle ACT: npusim's read latency 2.1 cycles (2.3%) "
                  "above Ramulator's (1-cycle ACT: 0.5); end time, row outcomes and REF counts agree. Traced to the "
                  "arrival convention: a request offered exactly at edge c after npusim already decided edge c joins "
